@@ -1,0 +1,1 @@
+//! cbi-db (being written).

@@ -1,0 +1,1 @@
+//! cbi-demo (being written).

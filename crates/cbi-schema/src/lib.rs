@@ -1,0 +1,1 @@
+//! cbi-schema (being written).

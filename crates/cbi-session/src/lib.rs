@@ -1,0 +1,1 @@
+//! cbi-session (being written).

@@ -1,0 +1,29 @@
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::{Result, Session, SessionId};
+
+/// Where sessions live between turns: memory, a file, or a shared server.
+///
+/// A store only stores; limits, expiry policy and turn trimming belong to `cbi-session`'s
+/// `SessionManager`. Implementations must be safe to share between tasks and, for the
+/// persistent ones, between processes.
+#[async_trait]
+pub trait SessionStore: Send + Sync + Debug {
+    /// The session with this id, if it exists.
+    async fn load(&self, id: SessionId) -> Result<Option<Session>>;
+
+    /// Inserts or replaces a session.
+    async fn save(&self, session: &Session) -> Result<()>;
+
+    /// Removes a session; true when it existed.
+    async fn delete(&self, id: SessionId) -> Result<bool>;
+
+    /// Ids of every session of one user.
+    async fn list_user(&self, user_id: &str) -> Result<Vec<SessionId>>;
+
+    /// Removes every session last accessed before `cutoff` and returns their ids.
+    async fn remove_idle(&self, cutoff: DateTime<Utc>) -> Result<Vec<SessionId>>;
+}

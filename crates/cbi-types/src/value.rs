@@ -1,0 +1,194 @@
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// One cell of a query result, typed the way the database typed it.
+///
+/// Connectors map their native types onto these variants; anything without a natural home
+/// (arrays, JSON, geometry, intervals) comes back as `Text` in the database's own rendering, so
+/// no value is ever lost or invented.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Exact numerics (`NUMERIC`, `DECIMAL`) that fit a 96-bit decimal.
+    Decimal(Decimal),
+    Text(String),
+    Date(NaiveDate),
+    Time(NaiveTime),
+    Timestamp(NaiveDateTime),
+    TimestampTz(DateTime<Utc>),
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    /// Whether the value is SQL `NULL`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The value as a float when it is numeric, for charts, comparisons and summaries.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Decimal(d) => d.to_string().parse().ok(),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        }
+    }
+
+    /// The value as text when it is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A short name of the variant, for column type summaries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Decimal(_) => "decimal",
+            Value::Text(_) => "text",
+            Value::Date(_) => "date",
+            Value::Time(_) => "time",
+            Value::Timestamp(_) => "timestamp",
+            Value::TimestampTz(_) => "timestamptz",
+            Value::Bytes(_) => "bytes",
+        }
+    }
+}
+
+/// Renders the value the way a table cell or CSV field shows it (`NULL` is empty in CSV but
+/// shown as `NULL` here; callers choose).
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => {
+                if x.fract() == 0.0 && x.abs() < 1e15 {
+                    write!(f, "{x:.1}")
+                } else {
+                    write!(f, "{x}")
+                }
+            }
+            Value::Decimal(d) => write!(f, "{d}"),
+            Value::Text(s) => f.write_str(s),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::Time(t) => write!(f, "{t}"),
+            Value::Timestamp(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S%.f")),
+            Value::TimestampTz(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S%.f%:z")),
+            Value::Bytes(b) => {
+                f.write_str("0x")?;
+                for byte in b.iter().take(32) {
+                    write!(f, "{byte:02x}")?;
+                }
+                if b.len() > 32 {
+                    write!(f, "… ({} bytes)", b.len())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A result column: its name and the database's own name for its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMeta {
+    pub name: String,
+    /// The declared or reported type (`INTEGER`, `numeric`, `varchar`), empty when unknown.
+    pub type_name: String,
+}
+
+/// The rows a read-only query returned, with what was left out.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct QueryResult {
+    pub columns: Vec<ColumnMeta>,
+    pub rows: Vec<Vec<Value>>,
+    /// True when the row cap stopped reading before the database ran out of rows.
+    pub truncated: bool,
+    /// Wall time spent in the database, including fetching.
+    #[serde(with = "duration_ms")]
+    pub elapsed: Duration,
+}
+
+impl QueryResult {
+    /// Number of rows returned (after the cap).
+    pub fn row_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Column names in order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The single value of a one-row, one-column result (a count, a total), if that is its shape.
+    pub fn scalar(&self) -> Option<&Value> {
+        match (self.rows.as_slice(), self.columns.len()) {
+            ([row], 1) => row.first(),
+            _ => None,
+        }
+    }
+}
+
+mod duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = f64::deserialize(d)?;
+        Ok(Duration::from_secs_f64((ms.max(0.0)) / 1000.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_numeric_views() {
+        assert_eq!(Value::Float(3.0).to_string(), "3.0");
+        assert_eq!(Value::Float(2.5).to_string(), "2.5");
+        assert_eq!(Value::Int(7).as_f64(), Some(7.0));
+        assert_eq!(Value::Decimal(Decimal::new(1234, 2)).as_f64(), Some(12.34));
+        assert_eq!(Value::Text("x".into()).as_f64(), None);
+        assert_eq!(Value::Bytes(vec![1, 255]).to_string(), "0x01ff");
+    }
+
+    #[test]
+    fn results_round_trip_through_json() {
+        let r = QueryResult {
+            columns: vec![ColumnMeta {
+                name: "n".into(),
+                type_name: "INTEGER".into(),
+            }],
+            rows: vec![vec![Value::Int(3)]],
+            truncated: false,
+            elapsed: Duration::from_millis(12),
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        let back: QueryResult = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.rows, r.rows);
+        assert_eq!(back.scalar(), Some(&Value::Int(3)));
+        assert_eq!(back.elapsed.as_millis(), 12);
+    }
+}
