@@ -1,1 +1,31 @@
-fn main() {}
+//! Project automation for cbi: `cargo xtask <command>`.
+//!
+//! One small binary with a subcommand per job; each writes machine-readable results under
+//! `target/` and a short human summary.
+
+use clap::{Parser, Subcommand};
+
+mod demo_db;
+mod eval;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "cbi project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Measure execution accuracy on Spider, BIRD, SParC/CoSQL, GeoQuery or a JSONL set.
+    Eval(eval::EvalArgs),
+    /// Generate the deterministic retail demo database.
+    DemoDb(demo_db::DemoDbArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Eval(args) => eval::run(args),
+        Command::DemoDb(args) => demo_db::run(args),
+    }
+}
