@@ -71,7 +71,7 @@ impl SqlDialect {
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !is_reserved(ident)
+            && !is_reserved(self, ident)
             && (self != SqlDialect::PostgreSql && self != SqlDialect::Oracle
                 || ident.chars().all(|c| !c.is_ascii_uppercase()));
         if plain {
@@ -100,29 +100,43 @@ impl SqlDialect {
     }
 }
 
-fn is_reserved(ident: &str) -> bool {
+fn is_reserved(dialect: SqlDialect, ident: &str) -> bool {
+    // Words reserved in at least one of PostgreSQL, MySQL/MariaDB and SQLite: quoting them is
+    // always safe, and keeping the list to true reservations keeps generated SQL readable.
     const RESERVED: &[&str] = &[
+        "add",
         "all",
+        "alter",
+        "analyze",
         "and",
+        "any",
+        "array",
         "as",
         "asc",
         "between",
+        "both",
         "by",
         "case",
         "cast",
+        "change",
         "check",
+        "collate",
         "column",
         "constraint",
         "create",
         "cross",
-        "current",
         "current_date",
         "current_time",
-        "date",
+        "current_timestamp",
+        "current_user",
+        "database",
         "default",
         "delete",
         "desc",
+        "describe",
         "distinct",
+        "div",
+        "do",
         "drop",
         "else",
         "end",
@@ -134,8 +148,11 @@ fn is_reserved(ident: &str) -> bool {
         "foreign",
         "from",
         "full",
+        "grant",
         "group",
+        "groups",
         "having",
+        "ilike",
         "in",
         "index",
         "inner",
@@ -144,40 +161,54 @@ fn is_reserved(ident: &str) -> bool {
         "interval",
         "into",
         "is",
+        "isnull",
         "join",
         "key",
+        "keys",
+        "lateral",
+        "leading",
         "left",
         "like",
         "limit",
         "match",
+        "mod",
         "natural",
         "not",
+        "notnull",
         "null",
-        "number",
-        "of",
         "offset",
         "on",
+        "only",
         "or",
         "order",
         "outer",
         "over",
         "primary",
         "range",
+        "rank",
+        "read",
         "references",
+        "regexp",
+        "rename",
+        "replace",
+        "returning",
         "right",
+        "row",
         "rows",
+        "schema",
         "select",
         "set",
-        "size",
+        "show",
+        "some",
         "table",
         "then",
-        "time",
-        "timestamp",
         "to",
+        "trailing",
         "true",
         "union",
         "unique",
         "update",
+        "usage",
         "user",
         "using",
         "values",
@@ -185,30 +216,15 @@ fn is_reserved(ident: &str) -> bool {
         "where",
         "window",
         "with",
-        "year",
-        "month",
-        "day",
-        "level",
-        "rank",
-        "position",
-        "name",
-        "type",
-        "value",
-        "comment",
-        "status",
-        "result",
-        "location",
-        "language",
-        "role",
-        "rows",
-        "row",
-        "uid",
-        "mode",
-        "share",
-        "start",
+        "write",
+    ];
+    const ORACLE: &[&str] = &[
+        "access", "comment", "date", "file", "level", "mode", "number", "resource", "rowid",
+        "session", "share", "size", "start", "uid",
     ];
     let lower = ident.to_ascii_lowercase();
     RESERVED.contains(&lower.as_str())
+        || (dialect == SqlDialect::Oracle && ORACLE.contains(&lower.as_str()))
 }
 
 impl fmt::Display for SqlDialect {
@@ -246,6 +262,9 @@ mod tests {
         assert_eq!(SqlDialect::PostgreSql.ident("Orders"), "\"Orders\"");
         assert_eq!(SqlDialect::Sqlite.ident("Orders"), "Orders");
         assert_eq!(SqlDialect::Sqlite.ident("unit price"), "\"unit price\"");
+        assert_eq!(SqlDialect::Sqlite.ident("name"), "name");
+        assert_eq!(SqlDialect::Oracle.ident("level"), "\"level\"");
+        assert_eq!(SqlDialect::MySql.ident("rank"), "`rank`");
         assert_eq!(SqlDialect::Sqlite.string_literal("O'Hara"), "'O''Hara'");
         assert_eq!(SqlDialect::MySql.string_literal("a\\b"), "'a\\\\b'");
     }

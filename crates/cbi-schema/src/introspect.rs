@@ -1,0 +1,319 @@
+//! The catalog, completed: what the connection reports, plus relationships inferred from names
+//! where no foreign key was declared, and each relationship's cardinality.
+
+use std::sync::Arc;
+
+use cbi_types::{
+    Connection, DatabaseSchema, Relationship, RelationshipType, TableSchema, TypeClass,
+};
+
+use crate::Result;
+use crate::names::{plural, singular, split_identifier};
+
+/// Reads a database's schema through any [`Connection`] (SQLite, PostgreSQL, MySQL or anything
+/// else implementing the trait) and completes it.
+///
+/// The connection returns the catalog with declared foreign keys; the introspector adds links
+/// guessed from column names (`customer_id` → `customers.customer_id`), flagged `inferred`, and
+/// classifies every link as many-to-one or one-to-one from the keys and unique indexes.
+#[derive(Debug, Clone)]
+pub struct SchemaIntrospector {
+    conn: Arc<dyn Connection>,
+    infer: bool,
+}
+
+impl SchemaIntrospector {
+    pub fn new(conn: Arc<dyn Connection>) -> Self {
+        SchemaIntrospector { conn, infer: true }
+    }
+
+    /// Turns name-based inference off (only declared foreign keys are kept).
+    pub fn without_inference(mut self) -> Self {
+        self.infer = false;
+        self
+    }
+
+    /// The completed schema.
+    pub async fn introspect(&self) -> Result<DatabaseSchema> {
+        let mut schema = self.conn.introspect().await?;
+        complete(&mut schema, self.infer);
+        Ok(schema)
+    }
+}
+
+/// Adds inferred relationships (when `infer`) and sets every relationship's type. Idempotent.
+pub fn complete(schema: &mut DatabaseSchema, infer: bool) {
+    if infer {
+        let inferred = infer_relationships(schema);
+        schema.relationships.extend(inferred);
+    }
+    for i in 0..schema.relationships.len() {
+        let r = &schema.relationships[i];
+        let unique = schema
+            .table(&r.from_table)
+            .is_some_and(|t| columns_unique(t, &r.from_columns));
+        schema.relationships[i].relationship_type = if unique {
+            RelationshipType::OneToOne
+        } else {
+            RelationshipType::ManyToOne
+        };
+    }
+}
+
+fn columns_unique(t: &TableSchema, cols: &[String]) -> bool {
+    let same = |a: &[String]| {
+        a.len() == cols.len()
+            && a.iter()
+                .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
+    };
+    (!t.primary_key.is_empty() && same(&t.primary_key))
+        || t.indexes.iter().any(|i| i.unique && same(&i.columns))
+}
+
+/// Relationships guessed from column names, for columns not already covered by a declared key.
+///
+/// A column `<stem>_id` / `<stem>Id` / `<stem>_<pk>` links to a table named `<stem>` (singular or
+/// plural, any case, optionally with a common prefix) when that table has a single-column
+/// primary key of a compatible type; a column with exactly the name of another table's
+/// single-column primary key (`Country_ID`) links to that table. A table never links to itself
+/// by inference, and each column gets at most one inferred target.
+pub fn infer_relationships(schema: &DatabaseSchema) -> Vec<Relationship> {
+    let mut out = Vec::new();
+    for table in &schema.tables {
+        for col in &table.columns {
+            let covered = schema.relationships.iter().any(|r| {
+                r.from_table.eq_ignore_ascii_case(&table.name)
+                    && r.from_columns
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(&col.name))
+            });
+            if covered {
+                continue;
+            }
+            // A table's own identifier (`id`, `order_id` in `orders`) is not a reference; a
+            // primary key named after another table (`customer_id` in `profile`) may be.
+            if table.primary_key.len() == 1
+                && table.primary_key[0].eq_ignore_ascii_case(&col.name)
+                && names_own_table(&table.name, &col.name)
+            {
+                continue;
+            }
+            if let Some((target, target_col)) =
+                find_target(schema, table, &col.name, col.type_class())
+            {
+                out.push(Relationship {
+                    from_table: table.name.clone(),
+                    from_columns: vec![col.name.clone()],
+                    to_table: target.name.clone(),
+                    to_columns: vec![target_col],
+                    relationship_type: RelationshipType::ManyToOne,
+                    inferred: true,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn names_own_table(table: &str, column: &str) -> bool {
+    let words = split_identifier(column);
+    let stem = match words.split_last() {
+        Some((last, stem)) if matches!(last.as_str(), "id" | "key" | "code" | "no" | "num") => {
+            stem.join("_")
+        }
+        _ => words.join("_"),
+    };
+    let table = split_identifier(table).join("_");
+    stem.is_empty() || stem == table || singular(&table) == stem || table.ends_with(&stem)
+}
+
+fn find_target<'a>(
+    schema: &'a DatabaseSchema,
+    from: &TableSchema,
+    column: &str,
+    class: TypeClass,
+) -> Option<(&'a TableSchema, String)> {
+    let compatible = |t: &TableSchema, pk: &str| {
+        t.column(pk).is_some_and(|c| {
+            let other = c.type_class();
+            other == class || (other.is_numeric() && class.is_numeric())
+        })
+    };
+    let single_pk = |t: &'a TableSchema| -> Option<&'a str> {
+        match t.primary_key.as_slice() {
+            [pk] => Some(pk.as_str()),
+            _ => None,
+        }
+    };
+    // 1. `<stem>_id` → table `<stem>`/`<stems>`, to its primary key (or its `id` column).
+    let words = split_identifier(column);
+    if let Some((last, stem_words)) = words.split_last() {
+        if !stem_words.is_empty() && matches!(last.as_str(), "id" | "key" | "code" | "no" | "num") {
+            let stem = stem_words.join("_");
+            let candidates = [stem.clone(), plural(&stem), singular(&stem)];
+            let matches_name = |t: &TableSchema| {
+                let name = split_identifier(&t.name).join("_");
+                candidates.iter().any(|c| {
+                    name == *c
+                        || name
+                            .split_once('_')
+                            .is_some_and(|(prefix, rest)| rest == c && prefix.len() <= 4)
+                })
+            };
+            let hit = schema
+                .tables
+                .iter()
+                .find(|t| !t.name.eq_ignore_ascii_case(&from.name) && matches_name(t))
+                .and_then(|table| {
+                    let target_col = match single_pk(table) {
+                        Some(pk) => pk.to_string(),
+                        None => table
+                            .columns
+                            .iter()
+                            .find(|c| {
+                                c.name.eq_ignore_ascii_case("id")
+                                    || c.name.eq_ignore_ascii_case(column)
+                            })?
+                            .name
+                            .clone(),
+                    };
+                    compatible(table, &target_col).then_some((table, target_col))
+                });
+            if hit.is_some() {
+                return hit;
+            }
+        }
+    }
+    // 2. Exact name of another table's single-column primary key (Spider's `Country_ID`), as long
+    //    as that name is specific (not a bare `id`) and only one table has it.
+    if column.eq_ignore_ascii_case("id") {
+        return None;
+    }
+    let mut hits = schema.tables.iter().filter(|t| {
+        !t.name.eq_ignore_ascii_case(&from.name)
+            && single_pk(t).is_some_and(|pk| pk.eq_ignore_ascii_case(column) && compatible(t, pk))
+    });
+    match (hits.next(), hits.next()) {
+        (Some(t), None) => Some((t, single_pk(t)?.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cbi_types::ColumnSchema;
+
+    use super::*;
+
+    fn col(name: &str, ty: &str) -> ColumnSchema {
+        ColumnSchema {
+            name: name.into(),
+            data_type: ty.into(),
+            nullable: true,
+            ..Default::default()
+        }
+    }
+
+    fn table(name: &str, pk: &[&str], cols: &[(&str, &str)]) -> TableSchema {
+        TableSchema {
+            name: name.into(),
+            columns: cols.iter().map(|(n, t)| col(n, t)).collect(),
+            primary_key: pk.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn links(s: &DatabaseSchema) -> Vec<String> {
+        s.relationships
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}.{} -> {}.{} {:?}{}",
+                    r.from_table,
+                    r.from_columns.join(","),
+                    r.to_table,
+                    r.to_columns.join(","),
+                    r.relationship_type,
+                    if r.inferred { " inferred" } else { "" }
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn infers_from_names_and_classifies() {
+        let mut s = DatabaseSchema {
+            name: "shop".into(),
+            tables: vec![
+                table("customers", &["id"], &[("id", "integer"), ("name", "text")]),
+                table(
+                    "orders",
+                    &["order_id"],
+                    &[
+                        ("order_id", "integer"),
+                        ("customer_id", "integer"),
+                        ("status_code", "text"),
+                    ],
+                ),
+                table(
+                    "Country",
+                    &["Country_ID"],
+                    &[("Country_ID", "int"), ("Name", "text")],
+                ),
+                table(
+                    "singer",
+                    &["Singer_ID"],
+                    &[("Singer_ID", "int"), ("Country_ID", "int")],
+                ),
+                table("profile", &["customer_id"], &[("customer_id", "integer")]),
+                table("tbl_product", &["product_id"], &[("product_id", "integer")]),
+                table(
+                    "line",
+                    &[],
+                    &[("product_id", "integer"), ("order_id", "text")],
+                ),
+            ],
+            ..Default::default()
+        };
+        complete(&mut s, true);
+        assert_eq!(
+            links(&s),
+            [
+                "orders.customer_id -> customers.id ManyToOne inferred",
+                "singer.Country_ID -> Country.Country_ID ManyToOne inferred",
+                "profile.customer_id -> customers.id OneToOne inferred",
+                "line.product_id -> tbl_product.product_id ManyToOne inferred",
+            ]
+        );
+    }
+
+    #[test]
+    fn declared_keys_win_and_inference_can_be_off() {
+        let mut s = DatabaseSchema {
+            tables: vec![
+                table("customers", &["id"], &[("id", "integer")]),
+                table(
+                    "orders",
+                    &["id"],
+                    &[("id", "integer"), ("customer_id", "integer")],
+                ),
+            ],
+            relationships: vec![Relationship {
+                from_table: "orders".into(),
+                from_columns: vec!["customer_id".into()],
+                to_table: "customers".into(),
+                to_columns: vec!["id".into()],
+                relationship_type: RelationshipType::ManyToOne,
+                inferred: false,
+            }],
+            ..Default::default()
+        };
+        let mut off = s.clone();
+        complete(&mut s, true);
+        assert_eq!(s.relationships.len(), 1);
+        assert!(!s.relationships[0].inferred);
+        off.relationships.clear();
+        complete(&mut off, false);
+        assert!(off.relationships.is_empty());
+    }
+}

@@ -1,0 +1,331 @@
+//! Words from identifiers: splitting `orderDate` and `order_date` into words, singular and plural
+//! forms, expansion of common abbreviations, and readable names.
+//!
+//! Shared by the augmenter (descriptions, synonyms) and the question linker in `cbi-nl2sql`, so
+//! both see identifiers the same way.
+
+/// Splits an identifier into lowercase words: `order_items` → `order items`, `OrderDate` →
+/// `order date`, `customerID` → `customer id`, `Song_Name2` → `song name 2`.
+pub fn split_identifier(ident: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = ident.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let boundary = match prev {
+            Some(p) if p.is_alphanumeric() => {
+                (c.is_uppercase() && p.is_lowercase())
+                    || (c.is_uppercase()
+                        && p.is_uppercase()
+                        && next.is_some_and(|n| n.is_lowercase()))
+                    || (c.is_ascii_digit() != p.is_ascii_digit())
+            }
+            _ => false,
+        };
+        if boundary && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// Expands a common abbreviation found in column names (`qty` → `quantity`), or returns the word.
+pub fn expand_abbreviation(word: &str) -> &str {
+    match word {
+        "qty" => "quantity",
+        "amt" => "amount",
+        "num" | "no" | "nbr" => "number",
+        "dt" => "date",
+        "desc" => "description",
+        "cust" => "customer",
+        "prod" => "product",
+        "addr" => "address",
+        "dept" => "department",
+        "emp" => "employee",
+        "mgr" => "manager",
+        "pct" | "perc" => "percent",
+        "avg" => "average",
+        "cnt" => "count",
+        "yr" => "year",
+        "mth" | "mon" => "month",
+        "dob" => "date of birth",
+        "id" => "id",
+        "cat" => "category",
+        "loc" => "location",
+        "tel" => "telephone",
+        "info" => "information",
+        "max" => "maximum",
+        "min" => "minimum",
+        "rev" => "revenue",
+        "acct" => "account",
+        "txn" => "transaction",
+        "org" => "organization",
+        "intl" => "international",
+        "govt" => "government",
+        "pop" => "population",
+        _ => word,
+    }
+}
+
+/// The singular of an English noun, good enough for table and column names.
+pub fn singular(word: &str) -> String {
+    let w = word.to_lowercase();
+    const IRREGULAR: &[(&str, &str)] = &[
+        ("people", "person"),
+        ("men", "man"),
+        ("women", "woman"),
+        ("children", "child"),
+        ("feet", "foot"),
+        ("teeth", "tooth"),
+        ("mice", "mouse"),
+        ("geese", "goose"),
+        ("data", "data"),
+        ("media", "media"),
+        ("series", "series"),
+        ("species", "species"),
+        ("news", "news"),
+        ("criteria", "criterion"),
+        ("indices", "index"),
+        ("matrices", "matrix"),
+        ("analyses", "analysis"),
+        ("statuses", "status"),
+        ("buses", "bus"),
+        ("aircraft", "aircraft"),
+        ("staff", "staff"),
+        ("sheep", "sheep"),
+        ("fish", "fish"),
+        ("movies", "movie"),
+        ("cookies", "cookie"),
+        ("pies", "pie"),
+        ("ties", "tie"),
+        ("lies", "lie"),
+        ("dies", "die"),
+        ("shoes", "shoe"),
+        ("toes", "toe"),
+        ("canoes", "canoe"),
+        ("heroes", "hero"),
+        ("potatoes", "potato"),
+        ("tomatoes", "tomato"),
+        ("leaves", "leaf"),
+        ("lives", "life"),
+        ("wives", "wife"),
+        ("knives", "knife"),
+        ("wolves", "wolf"),
+        ("halves", "half"),
+        ("shelves", "shelf"),
+        ("thieves", "thief"),
+        ("courses", "course"),
+        ("horses", "horse"),
+        ("houses", "house"),
+        ("purchases", "purchase"),
+        ("releases", "release"),
+        ("cases", "case"),
+        ("bases", "base"),
+        ("databases", "database"),
+        ("licenses", "license"),
+        ("expenses", "expense"),
+        ("responses", "response"),
+        ("phases", "phase"),
+        ("clauses", "clause"),
+        ("causes", "cause"),
+        ("nurses", "nurse"),
+        ("verses", "verse"),
+        ("warehouses", "warehouse"),
+        ("premises", "premise"),
+        ("sales", "sale"),
+        ("types", "type"),
+        ("votes", "vote"),
+        ("routes", "route"),
+        ("dates", "date"),
+        ("rates", "rate"),
+        ("states", "state"),
+        ("names", "name"),
+        ("games", "game"),
+        ("codes", "code"),
+        ("roles", "role"),
+        ("titles", "title"),
+        ("vehicles", "vehicle"),
+        ("articles", "article"),
+        ("templates", "template"),
+        ("employees", "employee"),
+        ("attendees", "attendee"),
+        ("degrees", "degree"),
+        ("fees", "fee"),
+        ("trees", "tree"),
+        ("committees", "committee"),
+        ("lenses", "lens"),
+        ("gasses", "gas"),
+        ("campuses", "campus"),
+        ("viruses", "virus"),
+        ("axes", "axis"),
+        ("crises", "crisis"),
+        ("theses", "thesis"),
+    ];
+    if let Some((_, s)) = IRREGULAR.iter().find(|(p, _)| *p == w) {
+        return (*s).to_string();
+    }
+    if w.len() <= 3 {
+        return w;
+    }
+    if let Some(stem) = w.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    for suffix in ["sses", "shes", "ches", "xes", "zzes"] {
+        if w.ends_with(suffix) {
+            return w[..w.len() - 2].to_string();
+        }
+    }
+    if w.ends_with("ss") || w.ends_with("us") || w.ends_with("is") || w.ends_with("ics") {
+        return w;
+    }
+    if let Some(stem) = w.strip_suffix('s') {
+        return stem.to_string();
+    }
+    w
+}
+
+/// The plural of an English noun, good enough for table and column names.
+pub fn plural(word: &str) -> String {
+    let w = word.to_lowercase();
+    const IRREGULAR: &[(&str, &str)] = &[
+        ("person", "people"),
+        ("man", "men"),
+        ("woman", "women"),
+        ("child", "children"),
+        ("foot", "feet"),
+        ("mouse", "mice"),
+        ("data", "data"),
+        ("series", "series"),
+        ("species", "species"),
+        ("staff", "staff"),
+        ("sheep", "sheep"),
+        ("fish", "fish"),
+        ("aircraft", "aircraft"),
+        ("criterion", "criteria"),
+        ("analysis", "analyses"),
+        ("leaf", "leaves"),
+        ("life", "lives"),
+        ("wife", "wives"),
+        ("knife", "knives"),
+        ("half", "halves"),
+        ("shelf", "shelves"),
+        ("hero", "heroes"),
+        ("potato", "potatoes"),
+        ("tomato", "tomatoes"),
+        ("axis", "axes"),
+        ("crisis", "crises"),
+        ("thesis", "theses"),
+    ];
+    if let Some((_, p)) = IRREGULAR.iter().find(|(s, _)| *s == w) {
+        return (*p).to_string();
+    }
+    if w.ends_with('y')
+        && !w.ends_with("ay")
+        && !w.ends_with("ey")
+        && !w.ends_with("oy")
+        && !w.ends_with("uy")
+    {
+        return format!("{}ies", &w[..w.len() - 1]);
+    }
+    if w.ends_with('s')
+        || w.ends_with('x')
+        || w.ends_with('z')
+        || w.ends_with("ch")
+        || w.ends_with("sh")
+    {
+        return format!("{w}es");
+    }
+    format!("{w}s")
+}
+
+/// A readable name for an identifier: words split, abbreviations expanded, `id` kept as "id".
+/// `cust_addr` → `customer address`, `OrderDate` → `order date`.
+pub fn readable_name(ident: &str) -> String {
+    split_identifier(ident)
+        .iter()
+        .map(|w| expand_abbreviation(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A sentence-case description derived from an identifier, used when nothing better is known:
+/// `order_items` → "Order items", `customer_id` → "Customer id".
+pub fn describe(ident: &str) -> String {
+    let name = readable_name(ident);
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_identifiers() {
+        for (ident, words) in [
+            ("order_items", "order items"),
+            ("OrderDate", "order date"),
+            ("customerID", "customer id"),
+            ("Song_Name2", "song name 2"),
+            ("HTTPServer", "http server"),
+            ("ID", "id"),
+            ("name", "name"),
+            ("Max_Disk_Size", "max disk size"),
+            ("", ""),
+        ] {
+            assert_eq!(split_identifier(ident).join(" "), words, "{ident}");
+        }
+    }
+
+    #[test]
+    fn inflects() {
+        for (p, s) in [
+            ("customers", "customer"),
+            ("categories", "category"),
+            ("addresses", "address"),
+            ("boxes", "box"),
+            ("people", "person"),
+            ("status", "status"),
+            ("courses", "course"),
+            ("class", "class"),
+            ("sales", "sale"),
+            ("series", "series"),
+            ("matches", "match"),
+            ("cars", "car"),
+            ("employees", "employee"),
+        ] {
+            assert_eq!(singular(p), s, "{p}");
+        }
+        for (s, p) in [
+            ("customer", "customers"),
+            ("category", "categories"),
+            ("address", "addresses"),
+            ("day", "days"),
+            ("person", "people"),
+            ("match", "matches"),
+        ] {
+            assert_eq!(plural(s), p, "{s}");
+        }
+    }
+
+    #[test]
+    fn readable() {
+        assert_eq!(readable_name("cust_addr"), "customer address");
+        assert_eq!(describe("order_items"), "Order items");
+        assert_eq!(describe("unit_price"), "Unit price");
+    }
+}
