@@ -4,8 +4,8 @@
 //! sessions, expiry after an idle timeout, trimming each context to its newest `max_turns`
 //! turns, and per-session locking so concurrent turns are not lost — over any
 //! [`cbi_types::SessionStore`]. The stores are here too: [`MemoryStore`] (always built),
-//! [`SqliteStore`] (feature `sqlite`, on by default, so a conversation survives a restart) and
-//! [`RedisStore`] (feature `redis`, so several processes share sessions). [`open_store`] picks
+//! `SqliteStore` (feature `sqlite`, on by default, so a conversation survives a restart) and
+//! `RedisStore` (feature `redis`, so several processes share sessions). [`open_store`] picks
 //! one from the configuration file's `session:` section.
 //!
 //! This crate is not the conversation logic: it never interprets turns, resolves references
@@ -36,9 +36,9 @@ pub use sqlite::SqliteStore;
 /// Opens the store the configuration asks for.
 ///
 /// - `memory`: a fresh [`MemoryStore`].
-/// - `sqlite` (the default): a [`SqliteStore`] at `path`, or at [`default_sqlite_path`] when
+/// - `sqlite` (the default): a `SqliteStore` at `path`, or at [`default_sqlite_path`] when
 ///   none is given; missing parent directories are created.
-/// - `redis`: a [`RedisStore`] at `redis_url` under `redis_prefix`, whose keys expire after
+/// - `redis`: a `RedisStore` at `redis_url` under `redis_prefix`, whose keys expire after
 ///   `idle_timeout_minutes`.
 ///
 /// A store this build was compiled without (see the crate features) is an [`Error::Config`]

@@ -518,11 +518,11 @@ mod tests {
     #[tokio::test]
     async fn expiry_with_a_short_timeout() {
         let (store, m) = manager(SessionConfig {
-            idle_timeout: Duration::from_millis(150),
+            idle_timeout: Duration::from_millis(400),
             ..Default::default()
         });
         let old = m.create("ann", "db").await.unwrap();
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         let fresh = m.create("ann", "db").await.unwrap();
         assert_eq!(m.expire_idle().await.unwrap(), 1);
         assert!(store.load(old).await.unwrap().is_none());

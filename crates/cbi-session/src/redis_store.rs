@@ -104,7 +104,8 @@ impl RedisStore {
     ) -> crate::Result<Self> {
         let client = redis::Client::open(url).map_err(|e| {
             crate::Error::Config(format!(
-                "`session.redis_url` is not a valid Redis URL: {}",
+                "`session.redis_url` is not a valid Redis URL ({}); expected \
+                 redis://[[user]:password@]host[:port][/db]",
                 e.detail().unwrap_or("it did not parse")
             ))
         })?;

@@ -144,7 +144,9 @@ fn describe(e: &rusqlite::Error) -> String {
         Some(ErrorCode::NotADatabase) => "it is not a SQLite database (or it is corrupt)".into(),
         Some(ErrorCode::DatabaseCorrupt) => "it is corrupt".into(),
         Some(ErrorCode::ReadOnly) => "it is read-only".into(),
-        Some(ErrorCode::CannotOpen) => format!("{e} (does the directory exist?)"),
+        Some(ErrorCode::CannotOpen) => {
+            format!("{e}; check that its directory exists and that it is a file")
+        }
         _ => e.to_string(),
     }
 }
