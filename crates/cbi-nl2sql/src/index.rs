@@ -1,0 +1,375 @@
+//! `SchemaIndex`: everything the linker and planner need from an augmented schema, precomputed
+//! once per schema so a question costs hash lookups, not scans.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cbi_schema::names::{expand_abbreviation, split_identifier};
+use cbi_types::{AugmentedSchema, TableSchema, TermTarget, TypeClass};
+
+use crate::joins::JoinGraph;
+use crate::text::lemma_of;
+
+/// A schema element a phrase of the question can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Element {
+    Table(usize),
+    Column(usize, usize),
+    /// A business term of the semantic file.
+    Term(usize),
+}
+
+/// A way of naming an element: its words (lemmas) and how strong a match on them is.
+#[derive(Debug, Clone)]
+pub struct Phrase {
+    pub element: Element,
+    pub words: Vec<String>,
+    pub weight: f32,
+}
+
+/// Per-table facts the planner uses.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    /// Lemmas of the table name.
+    pub words: Vec<String>,
+    /// The column to show for a row of this table (a name or title), if any.
+    pub display: Option<usize>,
+    /// Single-column primary key index, if any.
+    pub pk: Option<usize>,
+    pub row_count: u64,
+    /// Temporal columns (dates, timestamps, or text holding dates).
+    pub temporal: Vec<usize>,
+    /// Column words (lemmas) per column.
+    pub column_words: Vec<Vec<String>>,
+    pub column_class: Vec<TypeClass>,
+}
+
+/// The precomputed index. Cheap to share (`Arc`).
+#[derive(Debug)]
+pub struct SchemaIndex {
+    pub aug: Arc<AugmentedSchema>,
+    pub tables: Vec<TableInfo>,
+    pub phrases: Vec<Phrase>,
+    /// Sorted, space-joined lemmas of a phrase → phrase indexes, for order-insensitive lookup.
+    by_key: HashMap<String, Vec<usize>>,
+    /// Every lemma appearing in some phrase, by first letter, for typo-tolerant matching.
+    vocabulary: HashMap<char, Vec<String>>,
+    /// Longest phrase in words.
+    pub max_phrase_words: usize,
+    pub graph: JoinGraph,
+}
+
+/// Words that never make a phrase on their own.
+pub(crate) const GLUE: &[&str] = &[
+    "of", "the", "a", "an", "'s", "for", "in", "on", "at", "by", "with", "and", "to",
+];
+
+impl SchemaIndex {
+    /// Builds the index of a schema.
+    pub fn new(aug: Arc<AugmentedSchema>) -> Self {
+        let schema = &aug.schema;
+        let mut phrases = Vec::new();
+        let mut tables = Vec::with_capacity(schema.tables.len());
+        for (ti, t) in schema.tables.iter().enumerate() {
+            let profile = aug.tables.get(ti);
+            let words = words_of(&t.name);
+            phrases.push(Phrase {
+                element: Element::Table(ti),
+                words: words.clone(),
+                weight: 1.0,
+            });
+            // Without a common prefix: `tbl_orders`, `ref_template_types` → `template types`.
+            if words.len() > 1 && is_prefix_word(&words[0]) {
+                phrases.push(Phrase {
+                    element: Element::Table(ti),
+                    words: words[1..].to_vec(),
+                    weight: 0.95,
+                });
+            }
+            if let Some(p) = profile {
+                for s in &p.synonyms {
+                    let w = phrase_words(s);
+                    if !w.is_empty() && w != words {
+                        phrases.push(Phrase {
+                            element: Element::Table(ti),
+                            words: w,
+                            weight: 0.95,
+                        });
+                    }
+                }
+            }
+            let mut column_words = Vec::with_capacity(t.columns.len());
+            let mut column_class = Vec::with_capacity(t.columns.len());
+            for (ci, c) in t.columns.iter().enumerate() {
+                let cw = words_of(&c.name);
+                column_class.push(c.type_class());
+                phrases.push(Phrase {
+                    element: Element::Column(ti, ci),
+                    words: cw.clone(),
+                    weight: 1.0,
+                });
+                // `singer_name` in `singer` is also just "name"; `song_release_year` → "release year".
+                if cw.len() > 1 && words.len() < cw.len() && cw[..words.len()] == words[..] {
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: cw[words.len()..].to_vec(),
+                        weight: 0.9,
+                    });
+                }
+                // "singer name" for `singer.Name`.
+                if !cw.starts_with(&words) {
+                    let mut tw = words.clone();
+                    tw.extend(cw.iter().cloned());
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: tw,
+                        weight: 0.98,
+                    });
+                }
+                // Two words of a longer name: "release year" for `Song_release_year`.
+                if cw.len() >= 3 {
+                    for skip in 0..cw.len() {
+                        let sub: Vec<String> = cw
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| *k != skip)
+                            .map(|(_, w)| w.clone())
+                            .collect();
+                        if sub.iter().all(|w| w == "id") {
+                            continue;
+                        }
+                        phrases.push(Phrase {
+                            element: Element::Column(ti, ci),
+                            words: sub,
+                            weight: 0.8,
+                        });
+                    }
+                }
+                // `Fname` → first name, `LName`, `stuid` → student id … and abbreviations
+                if let Some(exp) = expand_compact(&cw) {
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: exp,
+                        weight: 0.9,
+                    });
+                }
+                if let Some(p) = profile.and_then(|p| p.columns.get(ci)) {
+                    for s in &p.synonyms {
+                        let w = phrase_words(s);
+                        if !w.is_empty() && w != cw {
+                            phrases.push(Phrase {
+                                element: Element::Column(ti, ci),
+                                words: w,
+                                weight: 0.95,
+                            });
+                        }
+                    }
+                }
+                column_words.push(cw);
+            }
+            let temporal = t
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(ci, c)| {
+                    c.type_class().is_temporal()
+                        || (c.type_class() == TypeClass::Text
+                            && column_words[*ci].iter().any(|w| w == "date")
+                            && profile
+                                .and_then(|p| p.columns.get(*ci))
+                                .and_then(|p| p.max.as_ref().or(p.samples.first()))
+                                .is_some_and(|v| looks_like_date(v)))
+                })
+                .map(|(ci, _)| ci)
+                .collect();
+            tables.push(TableInfo {
+                display: display_column(t, &column_words),
+                pk: match t.primary_key.as_slice() {
+                    [pk] => t.column_index(pk),
+                    _ => None,
+                },
+                row_count: t.row_count.unwrap_or(0),
+                temporal,
+                words,
+                column_words,
+                column_class,
+            });
+        }
+        for (i, term) in aug.semantic.business_terms.iter().enumerate() {
+            for name in std::iter::once(&term.name).chain(term.synonyms.iter()) {
+                let w = phrase_words(name);
+                if !w.is_empty() {
+                    phrases.push(Phrase {
+                        element: Element::Term(i),
+                        words: w,
+                        weight: 1.05,
+                    });
+                }
+            }
+            let _ = &term.target;
+        }
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut vocab: HashMap<char, Vec<String>> = HashMap::new();
+        let mut max_phrase_words = 1;
+        for (pi, p) in phrases.iter().enumerate() {
+            by_key.entry(key_of(&p.words)).or_default().push(pi);
+            max_phrase_words = max_phrase_words.max(p.words.len());
+            for w in &p.words {
+                if let Some(c) = w.chars().next() {
+                    let list = vocab.entry(c).or_default();
+                    if !list.contains(w) {
+                        list.push(w.clone());
+                    }
+                }
+            }
+        }
+        let graph = JoinGraph::new(&aug.schema);
+        SchemaIndex {
+            aug,
+            tables,
+            phrases,
+            by_key,
+            vocabulary: vocab,
+            max_phrase_words,
+            graph,
+        }
+    }
+
+    /// Phrases whose words are exactly this set of lemmas (any order).
+    pub fn lookup(&self, lemmas: &[&str]) -> &[usize] {
+        let mut v: Vec<&str> = lemmas.to_vec();
+        v.sort_unstable();
+        let key = v.join(" ");
+        self.by_key.get(&key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A known word close to `word` (one typo away), if there is exactly one best.
+    pub fn correct(&self, word: &str) -> Option<&str> {
+        if word.len() < 5 {
+            return None;
+        }
+        let first = word.chars().next()?;
+        let mut best: Option<(&str, f64)> = None;
+        for cand in self.vocabulary.get(&first).into_iter().flatten() {
+            if cand.len() < 4 || cand.len().abs_diff(word.len()) > 2 {
+                continue;
+            }
+            let d = strsim::damerau_levenshtein(word, cand);
+            if d == 1 || (d == 2 && word.len() >= 8) {
+                let score = 1.0 - d as f64 / word.len() as f64;
+                if best.is_none_or(|(_, s)| score > s) {
+                    best = Some((cand.as_str(), score));
+                }
+            }
+        }
+        best.map(|(w, _)| w)
+    }
+
+    pub fn table(&self, ti: usize) -> &TableSchema {
+        &self.aug.schema.tables[ti]
+    }
+
+    pub fn column_name(&self, ti: usize, ci: usize) -> &str {
+        &self.aug.schema.tables[ti].columns[ci].name
+    }
+
+    /// Whether a word is part of any schema phrase.
+    pub fn knows_word(&self, w: &str) -> bool {
+        w.chars()
+            .next()
+            .and_then(|c| self.vocabulary.get(&c))
+            .is_some_and(|l| l.iter().any(|x| x == w))
+    }
+
+    /// The term's target.
+    pub fn term(&self, i: usize) -> &TermTarget {
+        &self.aug.semantic.business_terms[i].target
+    }
+}
+
+fn key_of(words: &[String]) -> String {
+    let mut v: Vec<&str> = words.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.join(" ")
+}
+
+/// Lemmas of an identifier's words, abbreviations expanded.
+pub fn words_of(ident: &str) -> Vec<String> {
+    split_identifier(ident)
+        .iter()
+        .flat_map(|w| {
+            expand_abbreviation(w)
+                .split(' ')
+                .map(lemma_of)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Lemmas of a free-text phrase (a synonym), glue words dropped.
+fn phrase_words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(lemma_of)
+        .filter(|w| !GLUE.contains(&w.as_str()))
+        .collect()
+}
+
+fn is_prefix_word(w: &str) -> bool {
+    matches!(
+        w,
+        "tbl" | "ref" | "dim" | "fact" | "fct" | "stg" | "lu" | "lkp" | "t" | "tb" | "v" | "vw"
+    )
+}
+
+/// Compact names: `fname` → first name, `lname` → last name, `stuid` → student id.
+fn expand_compact(words: &[String]) -> Option<Vec<String>> {
+    if words.len() != 1 {
+        return None;
+    }
+    let w = words[0].as_str();
+    let out: &[&str] = match w {
+        "fname" => &["first", "name"],
+        "lname" => &["last", "name"],
+        "mname" => &["middle", "name"],
+        "dob" => &["birth", "date"],
+        "stuid" => &["student", "id"],
+        "empid" => &["employee", "id"],
+        "custid" => &["customer", "id"],
+        "zipcode" | "zip" | "postcode" => &["zip", "code"],
+        "lifeexpectancy" => &["life", "expectancy"],
+        _ => return None,
+    };
+    Some(out.iter().map(|s| s.to_string()).collect())
+}
+
+fn looks_like_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit)
+}
+
+/// The column that best names a row: `name`, `title`, `<table>_name`, `first_name`, or the first
+/// text column that is not an id/code.
+fn display_column(t: &TableSchema, words: &[Vec<String>]) -> Option<usize> {
+    let score = |ci: usize| -> i32 {
+        let w = &words[ci];
+        let text = t.columns[ci].type_class() == TypeClass::Text;
+        let last = w.last().map(String::as_str).unwrap_or("");
+        match (w.len(), last) {
+            (1, "name") => 100,
+            (1, "title") => 95,
+            (_, "name") if w.first().is_some_and(|f| f == "first" || f == "full") => 85,
+            (_, "name") if w.first().is_some_and(|f| f == "last") => 60,
+            (_, "name") => 90,
+            (_, "title") => 80,
+            (_, "fname") => 70,
+            _ if text && !matches!(last, "id" | "code" | "key" | "no" | "number") => 10,
+            _ => 0,
+        }
+    };
+    (0..t.columns.len())
+        .map(|ci| (score(ci), ci))
+        .filter(|(s, _)| *s > 0)
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, ci)| ci)
+}

@@ -1,0 +1,43 @@
+//! Natural language to SQL for cbi: the embedded, deterministic generator and the validator
+//! every generator's SQL must pass.
+//!
+//! The embedded generator needs no model, no key and no download. For each schema it builds a
+//! [`Prepared`] index once; a question then goes through tokenising ([`text`]), schema linking
+//! ([`link`]: names, synonyms, business terms, cell values, typos), planning ([`plan`]: intent,
+//! aggregations, grouping, filters, comparisons, ordering and top-N, time expressions, nesting)
+//! into a dialect-independent [`SemanticQuery`], which [`sql`] renders for SQLite, PostgreSQL,
+//! MySQL or Oracle and round-trips through sqlparser. Every answer carries a confidence with
+//! its reasons; an ambiguous question yields a clarifying question instead of a guess; a question
+//! matching one of the semantic file's verified questions is answered with its SQL.
+//!
+//! [`SqlValidator`] is the gate for all generated SQL (this one's and, later, language
+//! models'): one read-only statement, every identifier resolved, a LIMIT, all problems at once.
+//!
+//! This crate never executes anything and never talks to a network.
+
+mod describe;
+mod error;
+mod generator;
+pub mod index;
+mod joins;
+mod lexicon;
+pub mod link;
+pub mod plan;
+pub mod query;
+pub mod sql;
+pub mod text;
+pub mod time;
+pub mod validate;
+mod verified;
+
+pub use describe::describe;
+pub use error::{Error, Result};
+pub use generator::{
+    GenerateOptions, Generation, Prepared, element_payload, generate, payload_choice,
+};
+pub use index::{Element, SchemaIndex};
+pub use joins::{JoinGraph, JoinTree};
+pub use plan::{Plan, PlanOptions};
+pub use query::SemanticQuery;
+pub use validate::{Problem, ProblemKind, SqlValidator, ValidatedSql, ValidatorOptions};
+pub use verified::{VerifiedMatch, VerifiedSet};

@@ -1,0 +1,420 @@
+//! Schema linking: which spans of the question name which tables, columns, business terms and
+//! cell values.
+//!
+//! Spans are found longest first over the question's lemmas (so "song name" beats "name"),
+//! glue words inside a span are ignored ("number of products" names `Number_products`), word
+//! order does not matter, and a single unknown word one typo away from a schema word is
+//! corrected. Cell values are looked up in the value index by their normalised text, both as
+//! written and in singular form.
+
+use cbi_types::normalize_value;
+
+use crate::index::{Element, GLUE, SchemaIndex};
+use crate::text::{Token, TokenKind};
+
+/// A cell value the span matched: `(table, column, stored value)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueMatch {
+    pub table: usize,
+    pub column: usize,
+    pub value: String,
+}
+
+/// One linked span `[start, end)` of tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    pub start: usize,
+    pub end: usize,
+    /// Schema elements named by the span, best first.
+    pub elements: Vec<(Element, f32)>,
+    /// Cell values equal to the span.
+    pub values: Vec<ValueMatch>,
+    /// The span is a quoted string (always a value, even when no column holds it).
+    pub quoted: Option<String>,
+    /// A typo was corrected to link it.
+    pub corrected: bool,
+    /// The values only contain the quoted text (or are contained in it): a substring match.
+    pub partial: bool,
+}
+
+impl Mention {
+    pub fn best_element(&self) -> Option<Element> {
+        self.elements.first().map(|(e, _)| *e)
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = usize> + '_ {
+        self.elements.iter().filter_map(|(e, _)| match e {
+            Element::Table(t) => Some(*t),
+            _ => None,
+        })
+    }
+
+    pub fn columns(&self) -> impl Iterator<Item = (usize, usize, f32)> + '_ {
+        self.elements.iter().filter_map(|(e, s)| match e {
+            Element::Column(t, c) => Some((*t, *c, *s)),
+            _ => None,
+        })
+    }
+
+    pub fn has_table(&self) -> bool {
+        self.tables().next().is_some()
+    }
+
+    pub fn has_column(&self) -> bool {
+        self.columns().next().is_some()
+    }
+
+    pub fn is_value(&self) -> bool {
+        !self.values.is_empty() || self.quoted.is_some()
+    }
+}
+
+/// Words that never start or end a linked span on their own.
+pub(crate) const STOP: &[&str] = &[
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "where",
+    "when",
+    "how",
+    "why",
+    "be",
+    "do",
+    "have",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "at",
+    "for",
+    "to",
+    "by",
+    "with",
+    "from",
+    "and",
+    "or",
+    "that",
+    "this",
+    "there",
+    "those",
+    "it",
+    "its",
+    "they",
+    "them",
+    "their",
+    "he",
+    "she",
+    "his",
+    "her",
+    "all",
+    "each",
+    "every",
+    "any",
+    "some",
+    "many",
+    "much",
+    "me",
+    "i",
+    "we",
+    "you",
+    "our",
+    "your",
+    "list",
+    "show",
+    "give",
+    "find",
+    "return",
+    "tell",
+    "display",
+    "get",
+    "please",
+    "can",
+    "could",
+    "would",
+    "will",
+    "than",
+    "as",
+    "not",
+    "no",
+    "'s",
+    "also",
+    "both",
+    "either",
+    "neither",
+    "only",
+    "just",
+    "whole",
+    "other",
+    "than",
+    "more",
+    "most",
+    "less",
+    "least",
+    "same",
+    "different",
+    "distinct",
+    "unique",
+    "is",
+    "are",
+    "was",
+    "were",
+    "but",
+    "if",
+    "into",
+    "about",
+    "after",
+    "before",
+    "between",
+    "under",
+    "over",
+    "above",
+    "below",
+    "up",
+    "down",
+    "out",
+    "off",
+    "then",
+    "so",
+    "such",
+    "ever",
+    "never",
+    "one",
+    "ones",
+    "whether",
+];
+
+/// Links a tokenised question against the index.
+pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
+    let values = &idx.aug.value_index;
+    let max_value_words = values.max_words().max(1);
+    let max_len = idx.max_phrase_words.max(max_value_words).min(8);
+    let mut mentions = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let tok = &tokens[i];
+        match &tok.kind {
+            TokenKind::Quoted(q) => {
+                let mut vals = value_matches(idx, &normalize_value(q));
+                let mut partial = false;
+                if vals.is_empty() {
+                    vals = contains_matches(idx, q);
+                    partial = !vals.is_empty();
+                }
+                let elements = if vals.is_empty() {
+                    lookup_words(
+                        idx,
+                        &q.split_whitespace()
+                            .map(crate::text::lemma_of)
+                            .collect::<Vec<_>>(),
+                    )
+                } else {
+                    Vec::new()
+                };
+                mentions.push(Mention {
+                    start: i,
+                    end: i + 1,
+                    elements,
+                    values: vals,
+                    quoted: Some(q.clone()),
+                    corrected: false,
+                    partial,
+                });
+                i += 1;
+                continue;
+            }
+            TokenKind::Punct => {
+                i += 1;
+                continue;
+            }
+            TokenKind::Word | TokenKind::Number(_) => {}
+        }
+        let mut found: Option<Mention> = None;
+        for len in (1..=max_len.min(tokens.len() - i)).rev() {
+            let span = &tokens[i..i + len];
+            if span
+                .iter()
+                .any(|t| !matches!(t.kind, TokenKind::Word | TokenKind::Number(_)))
+            {
+                continue;
+            }
+            let first = &span[0];
+            let last = &span[len - 1];
+            if is_glue(first) || is_glue(last) {
+                continue;
+            }
+            let single_stop = len == 1 && STOP.contains(&first.lemma.as_str());
+            // Schema phrases.
+            let content: Vec<&str> = span
+                .iter()
+                .filter(|t| !GLUE.contains(&t.lemma.as_str()))
+                .map(|t| t.lemma.as_str())
+                .collect();
+            let mut elements = if single_stop || content.is_empty() || first.number().is_some() {
+                Vec::new()
+            } else {
+                let hits = idx.lookup(&content);
+                let mut els: Vec<(Element, f32)> = hits
+                    .iter()
+                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
+                    .collect();
+                dedup_best(&mut els);
+                els
+            };
+            // A span containing glue must match exactly as a multi-word name, or it is noise.
+            if content.len() != span.len() && content.len() < 2 {
+                elements.clear();
+            }
+            // Cell values.
+            let norm: String = span
+                .iter()
+                .map(|t| t.norm.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut vals = if single_stop && !first.capitalized {
+                Vec::new()
+            } else {
+                value_matches(idx, &normalize_value(&norm))
+            };
+            if vals.is_empty() && !single_stop && first.number().is_none() {
+                let lem: String = span
+                    .iter()
+                    .map(|t| t.lemma.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if lem != norm {
+                    vals = value_matches(idx, &normalize_value(&lem));
+                }
+            }
+            // Bare numbers are comparisons or limits, not values, unless part of a longer value.
+            if len == 1 && first.number().is_some() {
+                vals.clear();
+            }
+            if !elements.is_empty() || !vals.is_empty() {
+                found = Some(Mention {
+                    start: i,
+                    end: i + len,
+                    elements,
+                    values: vals,
+                    quoted: None,
+                    corrected: false,
+                    partial: false,
+                });
+                break;
+            }
+        }
+        if found.is_none()
+            && tok.kind == TokenKind::Word
+            && !STOP.contains(&tok.lemma.as_str())
+            && !idx.knows_word(&tok.lemma)
+        {
+            if let Some(fixed) = idx.correct(&tok.lemma) {
+                let mut els: Vec<(Element, f32)> = idx
+                    .lookup(&[fixed])
+                    .iter()
+                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.85))
+                    .collect();
+                dedup_best(&mut els);
+                if !els.is_empty() {
+                    found = Some(Mention {
+                        start: i,
+                        end: i + 1,
+                        elements: els,
+                        values: Vec::new(),
+                        quoted: None,
+                        corrected: true,
+                        partial: false,
+                    });
+                }
+            }
+        }
+        match found {
+            Some(m) => {
+                i = m.end;
+                mentions.push(m);
+            }
+            None => i += 1,
+        }
+    }
+    mentions
+}
+
+fn is_glue(t: &Token) -> bool {
+    GLUE.contains(&t.lemma.as_str())
+}
+
+fn lookup_words(idx: &SchemaIndex, lemmas: &[String]) -> Vec<(Element, f32)> {
+    let refs: Vec<&str> = lemmas.iter().map(String::as_str).collect();
+    let mut els: Vec<(Element, f32)> = idx
+        .lookup(&refs)
+        .iter()
+        .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
+        .collect();
+    dedup_best(&mut els);
+    els
+}
+
+/// Keeps each element once with its best weight, best first (ties: tables before columns).
+fn dedup_best(els: &mut Vec<(Element, f32)>) {
+    els.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut seen = Vec::new();
+    els.retain(|(e, _)| {
+        if seen.contains(e) {
+            false
+        } else {
+            seen.push(*e);
+            true
+        }
+    });
+}
+
+fn value_matches(idx: &SchemaIndex, key: &str) -> Vec<ValueMatch> {
+    let schema = &idx.aug.schema;
+    idx.aug
+        .value_index
+        .get_normalized(key)
+        .iter()
+        .filter_map(|h| {
+            let t = schema.table_index(&h.table)?;
+            let c = schema.tables[t].column_index(&h.column)?;
+            Some(ValueMatch {
+                table: t,
+                column: c,
+                value: h.value.clone(),
+            })
+        })
+        .collect()
+}
+
+/// For a quoted string no column holds exactly: values that contain it or that it contains
+/// (case-insensitive), if few.
+fn contains_matches(idx: &SchemaIndex, q: &str) -> Vec<ValueMatch> {
+    let needle = normalize_value(q);
+    if needle.len() < 3 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (key, hits) in idx.aug.value_index.iter() {
+        if key.contains(needle.as_str()) || (key.len() >= 4 && needle.contains(key)) {
+            for h in hits {
+                let schema = &idx.aug.schema;
+                if let Some(t) = schema.table_index(&h.table) {
+                    if let Some(c) = schema.tables[t].column_index(&h.column) {
+                        out.push(ValueMatch {
+                            table: t,
+                            column: c,
+                            value: h.value.clone(),
+                        });
+                    }
+                }
+            }
+            if out.len() > 8 {
+                return Vec::new();
+            }
+        }
+    }
+    out
+}

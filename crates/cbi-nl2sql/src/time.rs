@@ -1,0 +1,383 @@
+//! Time expressions: "in 2023", "last quarter", "since March", "the last 30 days", "by month",
+//! "monthly", "year over year", resolved against an explicit reference date.
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use crate::query::TimeGrain;
+use crate::text::Token;
+
+/// A resolved time expression: a half-open date range `[from, to)` and/or a grain, and the
+/// tokens it used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeFilter {
+    pub range: Option<(String, String)>,
+    pub grain: Option<TimeGrain>,
+    pub tokens: Vec<usize>,
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn month_of(w: &str) -> Option<u32> {
+    let w = w.trim_end_matches('.');
+    if let Some(i) = MONTHS.iter().position(|m| *m == w) {
+        return Some(i as u32 + 1);
+    }
+    const ABBR: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    if w == "sept" {
+        return Some(9);
+    }
+    ABBR.iter().position(|a| *a == w).map(|i| i as u32 + 1)
+}
+
+fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn add_months(d: NaiveDate, months: i32) -> Option<NaiveDate> {
+    let total = d.year() * 12 + d.month0() as i32 + months;
+    date(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1)
+}
+
+fn quarter_start(d: NaiveDate) -> Option<NaiveDate> {
+    date(d.year(), (d.month0() / 3) * 3 + 1, 1)
+}
+
+fn year_of(t: &Token) -> Option<i32> {
+    let v = t.number()?;
+    (v.fract() == 0.0 && (1900.0..=2100.0).contains(&v) && !t.spelled).then_some(v as i32)
+}
+
+/// Finds the first time expression in the question. `reference` is "today".
+pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<TimeFilter> {
+    let w = |i: usize| toks.get(i).map_or("", |t| t.lemma.as_str());
+    let n = toks.len();
+    let mut grain: Option<(TimeGrain, Vec<usize>)> = None;
+    let mut range: Option<((NaiveDate, NaiveDate), Vec<usize>)> = None;
+    for i in 0..n {
+        // Grains.
+        if grain.is_none() {
+            let g = match w(i) {
+                "monthly" => Some((TimeGrain::Month, vec![i])),
+                "quarterly" => Some((TimeGrain::Quarter, vec![i])),
+                "yearly" | "annual" | "annually" => Some((TimeGrain::Year, vec![i])),
+                "weekly" => Some((TimeGrain::Week, vec![i])),
+                "daily" => Some((TimeGrain::Day, vec![i])),
+                "by" | "per" | "each" | "every" => {
+                    let g = match w(i + 1) {
+                        "month" => Some(TimeGrain::Month),
+                        "quarter" => Some(TimeGrain::Quarter),
+                        "year" => Some(TimeGrain::Year),
+                        "week" => Some(TimeGrain::Week),
+                        "day" | "date" => Some(TimeGrain::Day),
+                        _ => None,
+                    };
+                    g.map(|g| (g, vec![i, i + 1]))
+                }
+                "year" if w(i + 1) == "over" && w(i + 2) == "year" => {
+                    Some((TimeGrain::Year, vec![i, i + 1, i + 2]))
+                }
+                "yoy" => Some((TimeGrain::Year, vec![i])),
+                "over" if w(i + 1) == "time" => Some((TimeGrain::Month, vec![i, i + 1])),
+                "trend" => Some((TimeGrain::Month, vec![i])),
+                _ => None,
+            };
+            if g.is_some() {
+                grain = g;
+                continue;
+            }
+        }
+        if range.is_some() {
+            continue;
+        }
+        let r = reference;
+        // "in 2023", "during 2023", "for 2023", "of 2023", "2023"
+        if let Some(y) = toks.get(i).and_then(year_of) {
+            // "between 2022 and 2023", "from 2022 to 2023"
+            if matches!(w(i + 1), "and" | "to" | "through" | "until" | "-")
+                && matches!(w(i.wrapping_sub(1)), "between" | "from")
+            {
+                if let Some(y2) = toks.get(i + 2).and_then(year_of) {
+                    if let (Some(a), Some(b)) = (date(y, 1, 1), date(y2 + 1, 1, 1)) {
+                        range = Some(((a, b), vec![i - 1, i, i + 1, i + 2]));
+                        continue;
+                    }
+                }
+            }
+            let prev = w(i.wrapping_sub(1));
+            // "March 2023"
+            if let Some(m) = toks.get(i.wrapping_sub(1)).and_then(|t| month_of(&t.norm)) {
+                if let (Some(a), Some(b)) =
+                    (date(y, m, 1), date(y, m, 1).and_then(|d| add_months(d, 1)))
+                {
+                    let mut used = vec![i - 1, i];
+                    if i >= 2 && matches!(w(i - 2), "in" | "during" | "for" | "of") {
+                        used.push(i - 2);
+                    }
+                    range = Some(((a, b), used));
+                    continue;
+                }
+            }
+            // "Q3 2023" / "third quarter of 2023"
+            if let Some(q) = quarter_before(toks, i) {
+                if let Some(a) = date(y, (q - 1) * 3 + 1, 1) {
+                    if let Some(b) = add_months(a, 3) {
+                        let lo = i.saturating_sub(3);
+                        range = Some(((a, b), (lo..=i).collect()));
+                        continue;
+                    }
+                }
+            }
+            let (a, b) = match prev {
+                "since" | "after" => {
+                    let from = if prev == "since" {
+                        date(y, 1, 1)
+                    } else {
+                        date(y + 1, 1, 1)
+                    };
+                    let to = r.and_then(|d| d.succ_opt()).or_else(|| date(9999, 1, 1));
+                    (from, to)
+                }
+                "before" | "until" => (date(1, 1, 1), date(y, 1, 1)),
+                _ => (date(y, 1, 1), date(y + 1, 1, 1)),
+            };
+            if let (Some(a), Some(b)) = (a, b) {
+                let mut used = vec![i];
+                if matches!(
+                    prev,
+                    "in" | "during" | "for" | "of" | "since" | "after" | "before" | "until"
+                ) {
+                    used.push(i - 1);
+                }
+                range = Some(((a, b), used));
+                continue;
+            }
+        }
+        let Some(today) = r else { continue };
+        match (w(i), w(i + 1)) {
+            (
+                "last" | "previous" | "past" | "prior",
+                unit @ ("year" | "month" | "quarter" | "week"),
+            ) => {
+                let (a, b) = match unit {
+                    "year" => (date(today.year() - 1, 1, 1), date(today.year(), 1, 1)),
+                    "month" => {
+                        let this = date(today.year(), today.month(), 1);
+                        (this.and_then(|d| add_months(d, -1)), this)
+                    }
+                    "quarter" => {
+                        let this = quarter_start(today);
+                        (this.and_then(|d| add_months(d, -3)), this)
+                    }
+                    _ => {
+                        let monday =
+                            today - Duration::days(today.weekday().num_days_from_monday() as i64);
+                        (Some(monday - Duration::days(7)), Some(monday))
+                    }
+                };
+                if let (Some(a), Some(b)) = (a, b) {
+                    range = Some(((a, b), vec![i, i + 1]));
+                }
+            }
+            ("this" | "current", unit @ ("year" | "month" | "quarter" | "week")) => {
+                let a = match unit {
+                    "year" => date(today.year(), 1, 1),
+                    "month" => date(today.year(), today.month(), 1),
+                    "quarter" => quarter_start(today),
+                    _ => {
+                        Some(today - Duration::days(today.weekday().num_days_from_monday() as i64))
+                    }
+                };
+                if let (Some(a), Some(b)) = (a, today.succ_opt()) {
+                    range = Some(((a, b), vec![i, i + 1]));
+                }
+            }
+            ("year" | "ytd", _) if w(i) == "ytd" || (w(i + 1) == "to" && w(i + 2) == "date") => {
+                if let (Some(a), Some(b)) = (date(today.year(), 1, 1), today.succ_opt()) {
+                    let used = if w(i) == "ytd" {
+                        vec![i]
+                    } else {
+                        vec![i, i + 1, i + 2]
+                    };
+                    range = Some(((a, b), used));
+                }
+            }
+            ("last" | "past" | "previous", _) => {
+                // "last 30 days", "past 6 months", "last three years"
+                if let Some(k) = toks.get(i + 1).and_then(Token::number) {
+                    let k = k as i64;
+                    let unit = w(i + 2);
+                    let from = match unit {
+                        "day" => Some(today - Duration::days(k - 1)),
+                        "week" => Some(today - Duration::days(7 * k - 1)),
+                        "month" => {
+                            add_months(date(today.year(), today.month(), 1)?, -(k as i32) + 1)
+                        }
+                        "quarter" => {
+                            quarter_start(today).and_then(|d| add_months(d, -3 * (k as i32) + 3))
+                        }
+                        "year" => date(today.year() - k as i32 + 1, 1, 1),
+                        _ => None,
+                    };
+                    if let (Some(a), Some(b)) = (from, today.succ_opt()) {
+                        range = Some(((a, b), vec![i, i + 1, i + 2]));
+                    }
+                }
+            }
+            ("since", m) if month_of(m).is_some() => {
+                let month = month_of(m).unwrap_or(1);
+                let year = if month <= today.month() {
+                    today.year()
+                } else {
+                    today.year() - 1
+                };
+                if let (Some(a), Some(b)) = (date(year, month, 1), today.succ_opt()) {
+                    range = Some(((a, b), vec![i, i + 1]));
+                }
+            }
+            ("in" | "during", m)
+                if month_of(m).is_some() && toks.get(i + 2).and_then(year_of).is_none() =>
+            {
+                let month = month_of(m).unwrap_or(1);
+                let year = if month <= today.month() {
+                    today.year()
+                } else {
+                    today.year() - 1
+                };
+                if let (Some(a), Some(b)) = (
+                    date(year, month, 1),
+                    date(year, month, 1).and_then(|d| add_months(d, 1)),
+                ) {
+                    range = Some(((a, b), vec![i, i + 1]));
+                }
+            }
+            ("today", _) => {
+                if let Some(b) = today.succ_opt() {
+                    range = Some(((today, b), vec![i]));
+                }
+            }
+            ("yesterday", _) => {
+                if let Some(a) = today.pred_opt() {
+                    range = Some(((a, today), vec![i]));
+                }
+            }
+            _ => {}
+        }
+    }
+    if grain.is_none() && range.is_none() {
+        return None;
+    }
+    let mut tokens = Vec::new();
+    if let Some((_, t)) = &grain {
+        tokens.extend(t.iter().copied());
+    }
+    if let Some((_, t)) = &range {
+        tokens.extend(t.iter().copied());
+    }
+    tokens.retain(|&t| t < n);
+    Some(TimeFilter {
+        range: range.map(|((a, b), _)| (iso(a), iso(b))),
+        grain: grain.map(|(g, _)| g),
+        tokens,
+    })
+}
+
+/// "Q3", "third quarter of", "3rd quarter" right before token `i`.
+fn quarter_before(toks: &[Token], i: usize) -> Option<u32> {
+    let w = |k: usize| toks.get(k).map_or("", |t| t.lemma.as_str());
+    let prev = w(i.checked_sub(1)?);
+    if let Some(q) = prev.strip_prefix('q').and_then(|d| d.parse::<u32>().ok()) {
+        return (1..=4).contains(&q).then_some(q);
+    }
+    let (qw, of) = if prev == "of" {
+        (w(i.checked_sub(3)?), w(i - 2))
+    } else {
+        (w(i.checked_sub(2)?), prev)
+    };
+    if of != "quarter" {
+        return None;
+    }
+    let q = match qw {
+        "first" | "1st" => 1,
+        "second" | "2nd" => 2,
+        "third" | "3rd" => 3,
+        "fourth" | "4th" | "last" => 4,
+        _ => toks
+            .get(if prev == "of" { i - 3 } else { i - 2 })
+            .and_then(Token::number)
+            .map(|v| v as u32)?,
+    };
+    (1..=4).contains(&q).then_some(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokenize;
+
+    fn check(q: &str, expect: &str) {
+        let toks = tokenize(q);
+        let today = NaiveDate::from_ymd_opt(2024, 11, 20);
+        let got = match resolve_time(&toks, today) {
+            None => "none".to_string(),
+            Some(tf) => format!(
+                "{}{}",
+                tf.range
+                    .map(|(a, b)| format!("[{a},{b})"))
+                    .unwrap_or_default(),
+                tf.grain
+                    .map(|g| format!(" by {}", g.word()))
+                    .unwrap_or_default()
+            ),
+        };
+        assert_eq!(got, expect, "{q}");
+    }
+
+    #[test]
+    fn expressions() {
+        check("sales in 2023", "[2023-01-01,2024-01-01)");
+        check("revenue in March 2023", "[2023-03-01,2023-04-01)");
+        check("orders last quarter", "[2024-07-01,2024-10-01)");
+        check("orders this quarter", "[2024-10-01,2024-11-21)");
+        check("orders last year", "[2023-01-01,2024-01-01)");
+        check("orders last month", "[2024-10-01,2024-11-01)");
+        check("orders since March", "[2024-03-01,2024-11-21)");
+        check("orders since 2023", "[2023-01-01,2024-11-21)");
+        check("orders before 2023", "[0001-01-01,2023-01-01)");
+        check("orders in the last 30 days", "[2024-10-22,2024-11-21)");
+        check("orders in the past 6 months", "[2024-06-01,2024-11-21)");
+        check("revenue between 2022 and 2023", "[2022-01-01,2024-01-01)");
+        check("revenue in Q3 2023", "[2023-07-01,2023-10-01)");
+        check(
+            "revenue in the third quarter of 2023",
+            "[2023-07-01,2023-10-01)",
+        );
+        check("revenue by month", " by month");
+        check(
+            "monthly revenue in 2023",
+            "[2023-01-01,2024-01-01) by month",
+        );
+        check("revenue year over year", " by year");
+        check("how many singers", "none");
+        check("revenue year to date", "[2024-01-01,2024-11-21)");
+        check("orders in May", "[2024-05-01,2024-06-01)");
+    }
+}
