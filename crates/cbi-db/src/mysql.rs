@@ -296,8 +296,9 @@ async fn run_query(
                 truncated = true;
                 break;
             }
+            // `Row::unwrap` hands over the row's values; it cannot panic.
             rows.push(
-                row.unwrap()
+                Row::unwrap(row)
                     .into_iter()
                     .zip(&cols)
                     .map(|(v, c)| convert(v, c))
@@ -476,8 +477,7 @@ async fn run_explain(
     ];
     if let Some(mut stream) = result.stream::<Row>().await? {
         while let Some(row) = stream.next().await {
-            let cells: Vec<String> = row?
-                .unwrap()
+            let cells: Vec<String> = Row::unwrap(row?)
                 .into_iter()
                 .zip(&cols)
                 .map(|(v, c)| match convert(v, c) {

@@ -284,6 +284,9 @@ async fn run_query(
 /// `SELECT c1, c2::text, … FROM (<sql>) AS cbi_q(c1, c2, …)`: positional aliases, so
 /// duplicate or odd column names cannot clash, and `::text` for every column whose binary
 /// format this module does not read.
+///
+/// A plain projection over a subquery keeps the subquery's row order in PostgreSQL (no join
+/// or aggregate sits above it for the planner to reorder), so `ORDER BY` inside still holds.
 fn wrap_as_text(sql: &str, columns: &[tokio_postgres::Column]) -> String {
     let names: Vec<String> = (1..=columns.len()).map(|i| format!("c{i}")).collect();
     let select: Vec<String> = columns

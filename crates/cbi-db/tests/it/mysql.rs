@@ -234,6 +234,16 @@ async fn limits_and_statements() {
     .await;
     common::assert_times_out(&conn, "SELECT BENCHMARK(100000000000, MD5('cbi'))").await;
     common::assert_explain(&conn).await;
+    let r = conn
+        .query("SHOW TABLES", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.row_count(), 9);
+    let r = conn
+        .query("DESCRIBE customers", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.row_count(), 4);
     assert_eq!(db.total_rows().await, FIXTURE_ROW_TOTAL);
 }
 

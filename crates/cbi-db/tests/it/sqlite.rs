@@ -353,3 +353,23 @@ fn journal_exists(db: &Path) -> bool {
         Path::new(&p).exists()
     })
 }
+
+/// Files left in WAL mode (as many writers leave them) open and read without being written.
+#[tokio::test]
+async fn wal_mode_files_are_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.sqlite");
+    let w = rusqlite::Connection::open(&path).unwrap();
+    w.execute_batch(
+        "PRAGMA journal_mode = WAL; CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2);",
+    )
+    .unwrap();
+    drop(w);
+    let conn = SqliteConnection::open(&path).unwrap();
+    let r = conn
+        .query("SELECT count(*) FROM t", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.scalar(), Some(&Value::Int(2)));
+    assert_eq!(conn.introspect().await.unwrap().tables.len(), 1);
+}
