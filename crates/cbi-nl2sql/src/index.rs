@@ -98,6 +98,34 @@ impl SchemaIndex {
                     }
                 }
             }
+            // "singer names" → the table's display column, "singer ids" → its key.
+            let display = display_column(
+                t,
+                &t.columns
+                    .iter()
+                    .map(|c| words_of(&c.name))
+                    .collect::<Vec<_>>(),
+            );
+            if let Some(d) = display {
+                let mut w = words.clone();
+                w.push("name".into());
+                phrases.push(Phrase {
+                    element: Element::Column(ti, d),
+                    words: w,
+                    weight: 0.97,
+                });
+            }
+            if let [pk] = t.primary_key.as_slice() {
+                if let Some(pi) = t.column_index(pk) {
+                    let mut w = words.clone();
+                    w.push("id".into());
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, pi),
+                        words: w,
+                        weight: 0.97,
+                    });
+                }
+            }
             let mut column_words = Vec::with_capacity(t.columns.len());
             let mut column_class = Vec::with_capacity(t.columns.len());
             for (ci, c) in t.columns.iter().enumerate() {
@@ -124,6 +152,28 @@ impl SchemaIndex {
                         element: Element::Column(ti, ci),
                         words: tw,
                         weight: 0.98,
+                    });
+                }
+                // "role" for `role_code`, "email" for `email_address`.
+                if cw.len() == 2
+                    && matches!(
+                        cw[1].as_str(),
+                        "code" | "address" | "number" | "text" | "id" | "value" | "amount"
+                    )
+                    && cw[0].len() > 2
+                {
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: vec![cw[0].clone()],
+                        weight: 0.85,
+                    });
+                }
+                // "official" for `IsOfficial`, "active" for `is_active`.
+                if cw.len() >= 2 && matches!(cw[0].as_str(), "be" | "has" | "have") {
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: cw[1..].to_vec(),
+                        weight: 0.9,
                     });
                 }
                 // Two words of a longer name: "release year" for `Song_release_year`.

@@ -285,3 +285,50 @@ pub fn is_head_word(w: &str) -> bool {
             | "determine"
     )
 }
+
+/// Everyday synonyms of words that name things in databases, for words the schema does not
+/// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
+pub fn synonyms(w: &str) -> &'static [&'static str] {
+    match w {
+        "nation" => &["country"],
+        "firm" | "business" => &["company"],
+        "client" => &["customer"],
+        "purchase" => &["order"],
+        "film" => &["movie"],
+        "movie" => &["film"],
+        "automobile" | "vehicle" => &["car"],
+        "worker" | "staff" => &["employee"],
+        "employee" => &["staff"],
+        "pupil" => &["student"],
+        "kid" => &["child"],
+        "town" => &["city"],
+        "gender" => &["sex"],
+        "sex" => &["gender"],
+        "wage" | "pay" | "paid" => &["salary"],
+        "telephone" | "cell" | "mobile" => &["phone"],
+        "mail" | "e-mail" => &["email"],
+        "surname" => &["last", "name"],
+        "forename" => &["first", "name"],
+        "birthday" => &["birth", "date"],
+        "postcode" => &["zip", "code"],
+        "title" => &["name"],
+        "nickname" => &["name"],
+        "nationality" => &["country"],
+        "location" => &["address"],
+        "identifier" => &["id"],
+        "cost" => &["price"],
+        "price" => &["cost"],
+        "revenue" => &["sale"],
+        "sale" => &["revenue"],
+        "tv" => &["television"],
+        "song" => &["track"],
+        "track" => &["song"],
+        "phone" => &["cell"],
+        "teacher" => &["instructor"],
+        "instructor" => &["teacher"],
+        "professor" => &["faculty"],
+        "doctor" => &["physician"],
+        "physician" => &["doctor"],
+        _ => &[],
+    }
+}

@@ -306,6 +306,28 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 break;
             }
         }
+        if found.is_none() && tok.kind == TokenKind::Word && !STOP.contains(&tok.lemma.as_str()) {
+            let syn = crate::lexicon::synonyms(&tok.lemma);
+            if !syn.is_empty() {
+                let mut els: Vec<(Element, f32)> = idx
+                    .lookup(syn)
+                    .iter()
+                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.9))
+                    .collect();
+                dedup_best(&mut els);
+                if !els.is_empty() {
+                    found = Some(Mention {
+                        start: i,
+                        end: i + 1,
+                        elements: els,
+                        values: Vec::new(),
+                        quoted: None,
+                        corrected: false,
+                        partial: false,
+                    });
+                }
+            }
+        }
         if found.is_none()
             && tok.kind == TokenKind::Word
             && !STOP.contains(&tok.lemma.as_str())
@@ -416,5 +438,7 @@ fn contains_matches(idx: &SchemaIndex, q: &str) -> Vec<ValueMatch> {
             }
         }
     }
+    // The index is a hash map: make the order (and so the choice) deterministic.
+    out.sort_by(|a, b| (a.table, a.column, &a.value).cmp(&(b.table, b.column, &b.value)));
     out
 }

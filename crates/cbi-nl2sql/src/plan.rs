@@ -577,6 +577,34 @@ impl<'a> Planner<'a> {
         for k in start.saturating_sub(2)..start {
             self.cue[k] = true;
         }
+        // "how many people live in …": a population total, when there is such a column.
+        if matches!(
+            self.lemma(start),
+            "person" | "people" | "resident" | "inhabitant" | "citizen"
+        ) {
+            let mut tables: Vec<usize> = self.subject.into_iter().collect();
+            for m in self.ments {
+                tables.extend(m.tables());
+                tables.extend(m.values.iter().map(|v| v.table));
+            }
+            let hit = tables
+                .iter()
+                .find_map(|&t| self.find_column(t, &["population"], true).map(|c| (t, c)));
+            if let Some((t, c)) = hit {
+                self.cue[start] = true;
+                if matches!(self.lemma(start + 1), "live" | "living" | "reside") {
+                    self.cue[start + 1] = true;
+                }
+                self.select.push(SelectItem {
+                    expr: Expr::agg(AggFunc::Sum, self.col_expr(t, c)),
+                    alias: None,
+                });
+                if self.subject.is_none() {
+                    self.subject = Some(t);
+                }
+                return;
+            }
+        }
         // "total number of" is a count, not a sum.
         if start >= 3 && self.lemma(start - 3) == "total" {
             self.cue[start - 3] = true;
@@ -628,8 +656,10 @@ impl<'a> Planner<'a> {
 
     /// Whether the token is part of a column mention ("number" in `Number_products`).
     fn is_column_word(&self, i: usize) -> bool {
-        self.mention_at(i)
-            .is_some_and(|m| self.ments[m].has_column())
+        self.mention_at(i).is_some_and(|m| {
+            let m = &self.ments[m];
+            m.has_column() && m.end - m.start > 1
+        })
     }
 
     fn pass_time(&mut self) {
@@ -968,6 +998,7 @@ impl<'a> Planner<'a> {
     /// An aggregation word right before token `i` (skipping "the"), with its position.
     fn agg_before(&self, i: usize) -> Option<(AggFunc, usize)> {
         let mut j = i;
+        let mut skipped = false;
         while j > 0 {
             j -= 1;
             let w = self.lemma(j);
@@ -977,7 +1008,20 @@ impl<'a> Planner<'a> {
             if w == "number" || w == "count" {
                 return Some((AggFunc::Count, j));
             }
-            return agg_word(w).map(|f| (f, j));
+            if let Some(f) = agg_word(w) {
+                return Some((f, j));
+            }
+            // "average expected life expectancy": one unknown adjective in between.
+            if !skipped
+                && self.mention_at(j).is_none()
+                && content_word(&self.toks[j])
+                && !self.cue[j]
+                && agg_word(self.lemma(j.wrapping_sub(1))).is_some()
+            {
+                skipped = true;
+                continue;
+            }
+            return None;
         }
         None
     }
@@ -1234,6 +1278,13 @@ impl<'a> Planner<'a> {
                 i += 1;
                 continue;
             }
+            // "the maximum age" asked for is an aggregate, left to the aggregate pass.
+            if matches!(w.as_str(), "maximum" | "minimum" | "max" | "min")
+                && i < self.first_filter_cue(1)
+            {
+                i += 1;
+                continue;
+            }
             let desc = sup.unwrap_or(true);
             // What is maximised: the next mention ("highest age", "most number of concerts",
             // "the largest capacity"), or the implied column ("oldest").
@@ -1266,7 +1317,7 @@ impl<'a> Planner<'a> {
             match next.map(|m| (m, &self.ments[m])) {
                 Some((mi, m))
                     if m.has_column()
-                        && !(counted && m.has_table())
+                        && !counted
                         && !(m.has_table() && !m.columns().next().is_some_and(|c| c.2 >= 1.0))
                         && !(implied && self.next_is_table(mi)) =>
                 {
@@ -1831,7 +1882,7 @@ impl<'a> Planner<'a> {
             Some(pi)
                 if joined_by == "or"
                     || joined_by == "either"
-                    || (joined_by == "and" && !self.has_word("both")) =>
+                    || (joined_by == "and" && !self.has_word("both") && self.on_subject(&e)) =>
             {
                 let old = self.filters.remove(pi);
                 let new = Condition::Compare {
@@ -1861,6 +1912,15 @@ impl<'a> Planner<'a> {
                 right: Operand::Literal(v),
             }),
         }
+    }
+
+    /// Whether an expression reads only the subject table.
+    fn on_subject(&self, e: &Expr) -> bool {
+        let mut ts = Vec::new();
+        e.tables(&mut ts);
+        let Some(s) = self.subject else { return true };
+        ts.iter()
+            .all(|t| t.eq_ignore_ascii_case(&self.idx.table(s).name))
     }
 
     fn year_column(&self) -> Option<(usize, usize)> {
@@ -1986,9 +2046,11 @@ impl<'a> Planner<'a> {
                     ],
                 )
                 .filter(|&p| !self.used[p] && self.ments[p].has_column());
-            let col_after = self.mention_after(m.end, &[]).filter(|&p| {
-                !self.used[p] && self.ments[p].has_column() && !self.ments[p].is_value()
-            });
+            let col_after = self
+                .mention_after(m.end, &["as", "their", "its", "the", "for", "in", "a"])
+                .filter(|&p| {
+                    !self.used[p] && self.ments[p].has_column() && !self.ments[p].is_value()
+                });
             let mut target: Option<(usize, usize, String)> = None;
             for hint in [col_before, col_after].into_iter().flatten() {
                 let cands: Vec<(usize, usize, f32)> = self.ments[hint].columns().collect();
@@ -2372,6 +2434,10 @@ impl<'a> Planner<'a> {
                     })
                 });
             if !(in_head || chained) {
+                continue;
+            }
+            // A count question shows the count, not the columns it mentions on the way.
+            if self.count.is_some() && self.group.is_empty() && m.has_column() && !m.has_table() {
                 continue;
             }
             if m.has_column()

@@ -37,8 +37,8 @@ impl Default for AugmentOptions {
     fn default() -> Self {
         AugmentOptions {
             samples: 5,
-            index_max_distinct: 2_000,
-            index_max_values: 300_000,
+            index_max_distinct: 20_000,
+            index_max_values: 500_000,
             index_max_len: 80,
             query_timeout: Duration::from_secs(10),
             concurrency: 4,

@@ -184,7 +184,26 @@ fn find_target<'a>(
             }
         }
     }
-    // 2. Exact name of another table's single-column primary key (Spider's `Country_ID`), as long
+    // 2. An integer column named after a table (`flights.Airline` → `airlines.uid`): a
+    //    reference to that table's integer primary key.
+    if class == TypeClass::Integer {
+        let w = split_identifier(column).join("_");
+        let hit = schema.tables.iter().find(|t| {
+            let name = split_identifier(&t.name).join("_");
+            !t.name.eq_ignore_ascii_case(&from.name)
+                && (name == w || name == plural(&w) || singular(&name) == w)
+        });
+        if let Some(t) = hit {
+            if let Some(pk) = single_pk(t) {
+                if t.column(pk)
+                    .is_some_and(|c| c.type_class() == TypeClass::Integer)
+                {
+                    return Some((t, pk.to_string()));
+                }
+            }
+        }
+    }
+    // 3. Exact name of another table's single-column primary key (Spider's `Country_ID`), as long
     //    as that name is specific (not a bare `id`) and only one table has it.
     if column.eq_ignore_ascii_case("id") {
         return None;
