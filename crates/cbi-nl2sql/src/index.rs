@@ -98,6 +98,18 @@ impl SchemaIndex {
                     }
                 }
             }
+                        // "car" for `cars_data`, "degree" for `Degree_Programs`: one word of a longer name.
+            if words.len() >= 2 {
+                for w in &words {
+                    if !matches!(w.as_str(), "data" | "info" | "information" | "list" | "table" | "record" | "detail" | "type" | "map" | "ref" | "tbl" | "log" | "in" | "of" | "have" | "be") && w.len() > 2 {
+                        phrases.push(Phrase {
+                            element: Element::Table(ti),
+                            words: vec![w.clone()],
+                            weight: 0.7,
+                        });
+                    }
+                }
+            }
             // "singer names" → the table's display column, "singer ids" → its key.
             let display = display_column(
                 t,
@@ -387,7 +399,11 @@ fn expand_compact(words: &[String]) -> Option<Vec<String>> {
         "empid" => &["employee", "id"],
         "custid" => &["customer", "id"],
         "zipcode" | "zip" | "postcode" => &["zip", "code"],
-        "lifeexpectancy" => &["life", "expectancy"],
+                "lifeexpectancy" => &["life", "expectancy"],
+        "mpg" => &["mile", "per", "gallon"],
+        "gnp" => &["gross", "national", "product"],
+        "gdp" => &["gross", "domestic", "product"],
+        "ssn" => &["social", "security", "number"],
         _ => return None,
     };
     Some(out.iter().map(|s| s.to_string()).collect())

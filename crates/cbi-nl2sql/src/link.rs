@@ -42,9 +42,17 @@ impl Mention {
         self.elements.first().map(|(e, _)| *e)
     }
 
+        /// The weight of the best element (elements are sorted best first).
+    fn top(&self) -> f32 {
+        self.elements.first().map_or(0.0, |e| e.1)
+    }
+
+    /// Tables the span names about as well as its best reading ("cars" → `cars_data`; not the
+    /// weak table reading of a span that names a column exactly).
     pub fn tables(&self) -> impl Iterator<Item = usize> + '_ {
-        self.elements.iter().filter_map(|(e, _)| match e {
-            Element::Table(t) => Some(*t),
+        let top = self.top();
+        self.elements.iter().filter_map(move |(e, s)| match e {
+            Element::Table(t) if *s >= top - 0.051 => Some(*t),
             _ => None,
         })
     }
@@ -60,8 +68,9 @@ impl Mention {
         self.tables().next().is_some()
     }
 
-    pub fn has_column(&self) -> bool {
-        self.columns().next().is_some()
+        pub fn has_column(&self) -> bool {
+        let top = self.top();
+        self.columns().any(|c| c.2 >= top - 0.051)
     }
 
     pub fn is_value(&self) -> bool {
@@ -353,8 +362,9 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 }
             }
         }
-        match found {
-            Some(m) => {
+                match found {
+            Some(mut m) => {
+                prefer_tables_over_their_references(&mut m, idx);
                 i = m.end;
                 mentions.push(m);
             }
@@ -362,6 +372,31 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
         }
     }
     mentions
+}
+
+/// "continent" names both the `continents` table and `countries.Continent`, a foreign key to
+/// it: the word means the table; the column is only how rows point at it.
+fn prefer_tables_over_their_references(m: &mut Mention, idx: &SchemaIndex) {
+    let tables: Vec<(usize, f32)> = m
+        .elements
+        .iter()
+        .filter_map(|(e, s)| match e {
+            Element::Table(t) => Some((*t, *s)),
+            _ => None,
+        })
+        .collect();
+    if tables.is_empty() {
+        return;
+    }
+    m.elements.retain(|(e, s)| match e {
+        Element::Column(ct, cc) => !tables.iter().any(|&(t, ts)| {
+            ts >= *s - 0.051
+                && idx.graph.edges.iter().any(|edge| {
+                    (edge.a == *ct && edge.a_cols == [*cc] && edge.b == t) || (edge.b == *ct && edge.b_cols == [*cc] && edge.a == t)
+                })
+        }),
+        _ => true,
+    });
 }
 
 fn is_glue(t: &Token) -> bool {

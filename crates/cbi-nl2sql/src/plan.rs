@@ -51,7 +51,8 @@ pub struct PlanOptions {
 /// Plans a question against an indexed schema.
 pub fn plan(question: &str, idx: &SchemaIndex, opts: &PlanOptions) -> Result<Plan> {
     let tokens = tokenize(question);
-    let mentions = link(&tokens, idx);
+    let mut mentions = link(&tokens, idx);
+    rank_by_context(&mut mentions, idx);
     let mut p = Planner::new(idx, &tokens, &mentions, opts);
     p.run()?;
     p.finish()
@@ -1279,8 +1280,10 @@ impl<'a> Planner<'a> {
                 continue;
             }
             // "the maximum age" asked for is an aggregate, left to the aggregate pass.
-            if matches!(w.as_str(), "maximum" | "minimum" | "max" | "min")
+                        if matches!(w.as_str(), "maximum" | "minimum" | "max" | "min")
                 && i < self.first_filter_cue(1)
+                && (self.is_aggregate_head(i) || matches!(self.lemma(i.wrapping_sub(1)), "and" | "," | "the" | "its" | "their"))
+                && !matches!(self.lemma(i.wrapping_sub(1)), "with" | "has" | "have" | "had")
             {
                 i += 1;
                 continue;
@@ -1308,7 +1311,7 @@ impl<'a> Planner<'a> {
                 .mention_after(i + 1, &filler)
                 .filter(|&m| !self.used[m]);
             let counted = (i + 1..next.map_or(i + 1, |m| self.ments[m].start))
-                .any(|k| matches!(self.lemma(k), "number" | "count" | "amount"));
+                .any(|k| matches!(self.lemma(k), "number" | "count"));
             let agg = (i + 1..next.map_or(i + 1, |m| self.ments[m].start)).find_map(|k| {
                 agg_word(self.lemma(k)).filter(|f| *f != AggFunc::Max && *f != AggFunc::Min)
             });
@@ -1327,7 +1330,7 @@ impl<'a> Planner<'a> {
                     };
                     self.used[mi] = true;
                     let col = self.col_expr(t, c);
-                    if aggregate_head && !implied && agg.is_none() {
+                    if aggregate_head && agg.is_none() {
                         let f = if desc { AggFunc::Max } else { AggFunc::Min };
                         self.select.push(SelectItem {
                             expr: Expr::agg(f, col),
@@ -1858,10 +1861,7 @@ impl<'a> Planner<'a> {
             // "in 2014": a year column in play.
             if (1000.0..=2100.0).contains(&v)
                 && v.fract() == 0.0
-                && matches!(
-                    prev,
-                    "in" | "of" | "year" | "during" | "from" | "both" | "either" | "since" | "for"
-                )
+                && matches!(prev, "in" | "of" | "year" | "during" | "from" | "both" | "either" | "since" | "for" | "on")
             {
                 if let Some((t, c)) = self.year_column_near(i) {
                     self.cue[i] = true;
@@ -2348,13 +2348,23 @@ impl<'a> Planner<'a> {
                         && self.ments[mi].has_column()
                         && (ch.distinct || !self.ments[mi].has_table()) =>
                 {
-                    self.used[mi] = true;
+                                        self.used[mi] = true;
                     match self.resolve(mi) {
-                        Some((t, c)) => Expr::Agg {
+                        // "how many different countries": distinct values; "how many models":
+                        // rows of the table holding them.
+                        Some((t, c)) if ch.distinct => Expr::Agg {
                             func: AggFunc::Count,
                             arg: Box::new(self.col_expr(t, c)),
-                            distinct: ch.distinct,
+                            distinct: true,
                         },
+                        Some((t, _)) => {
+                            if self.subject.is_none() {
+                                self.subject = Some(t);
+                            } else if self.subject != Some(t) && !self.tables.contains(&t) {
+                                self.tables.push(t);
+                            }
+                            Expr::CountStar
+                        }
                         None => Expr::CountStar,
                     }
                 }
@@ -2813,6 +2823,62 @@ impl<'a> Planner<'a> {
             reasons,
             ambiguity: self.ambiguity,
         })
+    }
+}
+
+/// Orders each mention's equally good readings by how well they fit the rest of the question:
+/// "cars" (`car_makers`, `car_names`, `cars_data`) in "cars with more than 4 cylinders" means
+/// `cars_data`, the table holding the other mention, `Cylinders`.
+fn rank_by_context(ments: &mut [Mention], idx: &SchemaIndex) {
+    let tables_of = |m: &Mention| -> Vec<usize> {
+        let mut ts: Vec<usize> = m
+            .elements
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Element::Table(t) | Element::Column(t, _) => Some(*t),
+                Element::Term(_) => None,
+            })
+            .collect();
+        ts.extend(m.values.iter().map(|v| v.table));
+        ts.sort_unstable();
+        ts.dedup();
+        ts
+    };
+    let all: Vec<Vec<usize>> = ments.iter().map(tables_of).collect();
+    for (k, m) in ments.iter_mut().enumerate() {
+        if m.elements.len() < 2 {
+            continue;
+        }
+        let score = |t: usize| -> f32 {
+            let mut s = 0.0;
+            for (j, others) in all.iter().enumerate() {
+                if j == k {
+                    continue;
+                }
+                if others.contains(&t) {
+                    s += 1.0;
+                } else if others.iter().any(|&o| idx.graph.links_between(o, t).next().is_some()) {
+                    s += 0.3;
+                }
+            }
+            s
+        };
+        let table_of = |e: &Element| match e {
+            Element::Table(t) | Element::Column(t, _) => Some(*t),
+            Element::Term(_) => None,
+        };
+        let mut scored: Vec<((Element, f32), f32)> = m
+            .elements
+            .iter()
+            .map(|&(e, w)| ((e, w), table_of(&e).map_or(0.0, score)))
+            .collect();
+        // Weights within a hair of each other are ties that context breaks.
+        scored.sort_by(|a, b| {
+            let wa = (a.0.1 * 20.0).round();
+            let wb = (b.0.1 * 20.0).round();
+            wb.total_cmp(&wa).then(b.1.total_cmp(&a.1))
+        });
+        m.elements = scored.into_iter().map(|(e, _)| e).collect();
     }
 }
 
