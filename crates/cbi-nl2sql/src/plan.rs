@@ -473,7 +473,12 @@ impl<'a> Planner<'a> {
     /// The table the question is about: the first table named outside ordering/grouping
     /// phrases; else the table that explains the most mentions.
     fn pick_subject(&mut self) {
-        for (mi, m) in self.ments.iter().enumerate() {
+                for (mi, m) in self.ments.iter().enumerate() {
+            // Part of a table's name ("series" for `TV_series`) is weak evidence: such tables
+            // compete below on how many mentions they explain.
+            if m.elements.first().is_some_and(|e| e.1 < 0.9) {
+                continue;
+            }
             if let Some(t) = m.tables().next() {
                 // A table named right after "for each"/"per"/"by" is a grouping, not the subject.
                 let prev = m.start.checked_sub(1).map_or("", |i| self.lemma(i));
@@ -504,10 +509,16 @@ impl<'a> Planner<'a> {
                     seen.push(t);
                 }
             }
-            for v in &m.values {
+                        for v in &m.values {
                 if !seen.contains(&v.table) {
                     score[v.table] += 0.8;
                     seen.push(v.table);
+                }
+            }
+            for t in m.tables() {
+                if !seen.contains(&t) {
+                    score[t] += m.elements.first().map_or(0.0, |e| e.1);
+                    seen.push(t);
                 }
             }
             if let Some(Element::Term(ti)) = m.best_element() {
@@ -2368,7 +2379,8 @@ impl<'a> Planner<'a> {
                         None => Expr::CountStar,
                     }
                 }
-                Some(mi) => {
+                                Some(mi) => {
+                    let mut item = Expr::CountStar;
                     if let Some(t) = self.ments[mi].tables().next() {
                         if !self.used[mi] {
                             self.used[mi] = true;
@@ -2376,8 +2388,15 @@ impl<'a> Planner<'a> {
                                 self.tables.push(t);
                             }
                         }
+                        // "how many different templates do documents use": distinct rows of
+                        // the counted table once other tables are joined in.
+                        if ch.distinct {
+                            if let Some(pk) = self.idx.tables[t].pk {
+                                item = Expr::Agg { func: AggFunc::Count, arg: Box::new(self.col_expr(t, pk)), distinct: true };
+                            }
+                        }
                     }
-                    Expr::CountStar
+                    item
                 }
                 None => Expr::CountStar,
             };

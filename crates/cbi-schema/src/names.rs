@@ -170,7 +170,11 @@ pub fn singular(word: &str) -> String {
         ("viruses", "virus"),
         ("axes", "axis"),
         ("crises", "crisis"),
-        ("theses", "thesis"),
+                ("theses", "thesis"),
+        ("ids", "id"),
+        ("pcs", "pc"),
+        ("cds", "cd"),
+        ("tvs", "tv"),
     ];
     if let Some((_, s)) = IRREGULAR.iter().find(|(p, _)| *p == w) {
         return (*s).to_string();
