@@ -160,11 +160,8 @@ async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
     );
     let meta = Meta {
         format: args.format,
-        data: std::path::absolute(&ds.source).unwrap_or_else(|_| ds.source.clone()),
-        db_dir: args
-            .db_dir
-            .as_ref()
-            .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
+        data: full_path(&ds.source),
+        db_dir: args.db_dir.as_deref().map(full_path),
         model: args.model.clone(),
         keep_distinct: args.keep_distinct,
         max_rows: args.max_rows,
@@ -222,11 +219,11 @@ async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
     bar.set_prefix(format!("{} {}", args.format.name(), predictor.name()));
     bar.set_message(tally.message());
     if !prior.is_empty() {
-        bar.println(format!(
+        eprintln!(
             "continuing {}: {} answers already recorded",
             run_dir.display(),
             prior.len()
-        ));
+        );
     }
 
     let appender = Mutex::new(Appender::open(&run_dir)?);
@@ -290,6 +287,13 @@ async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
     write_reports(&run_dir, &report)?;
     print!("{}", report::summary(&report));
     Ok(())
+}
+
+/// The path without `.`, `..` or symbolic links where it exists, for comparing runs.
+fn full_path(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p)
+        .or_else(|_| std::path::absolute(p))
+        .unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn write_reports(dir: &Path, report: &report::Report) -> Result<()> {

@@ -311,15 +311,14 @@ pub fn build(ctx: &Context, records: &[Record]) -> Report {
 
     let n = records.len().max(1) as f64;
     let price = price(&ctx.model);
+    // (folds from +0.0: an empty float `sum` is -0.0)
     let prompt = records
         .iter()
-        .map(|r| f64::from(r.prompt_tokens))
-        .sum::<f64>()
+        .fold(0.0, |a, r| a + f64::from(r.prompt_tokens))
         / n;
     let completion = records
         .iter()
-        .map(|r| f64::from(r.completion_tokens))
-        .sum::<f64>()
+        .fold(0.0, |a, r| a + f64::from(r.completion_tokens))
         / n;
     let tokens = Tokens {
         prompt_per_question: prompt,
@@ -465,7 +464,11 @@ pub fn markdown(r: &Report) -> String {
         r.questions, r.skipped, r.answered, r.gold_errors, r.scored
     );
     let _ = writeln!(out, "## Execution accuracy\n");
-    score_rows(&mut out, "set", std::slice::from_ref(&r.accuracy));
+    if r.scored == 0 {
+        let _ = writeln!(out, "No question could be scored.\n");
+    } else {
+        score_rows(&mut out, "set", std::slice::from_ref(&r.accuracy));
+    }
     if let Some(it) = &r.interactions {
         let _ = writeln!(
             out,
@@ -599,16 +602,23 @@ pub fn summary(r: &Report) -> String {
         "{} · model {} · {} questions ({} skipped, {} gold errors) · {:.1} s",
         r.format, r.model, r.questions, r.skipped, r.gold_errors, r.wall_time_s
     );
-    let _ = writeln!(
-        out,
-        "  execution accuracy  test-suite {:>6} ({}/{})   BIRD {:>6} ({}/{})",
-        pct(r.accuracy.test_suite_accuracy),
-        r.accuracy.test_suite,
-        r.scored,
-        pct(r.accuracy.bird_accuracy),
-        r.accuracy.bird,
-        r.scored
-    );
+    if r.scored == 0 {
+        let _ = writeln!(
+            out,
+            "  execution accuracy  n/a: no question could be scored"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  execution accuracy  test-suite {:>6} ({}/{})   BIRD {:>6} ({}/{})",
+            pct(r.accuracy.test_suite_accuracy),
+            r.accuracy.test_suite,
+            r.scored,
+            pct(r.accuracy.bird_accuracy),
+            r.accuracy.bird,
+            r.scored
+        );
+    }
     if let Some(it) = &r.interactions {
         let _ = writeln!(
             out,
