@@ -433,9 +433,9 @@ fn display_column(t: &TableSchema, words: &[Vec<String>]) -> Option<usize> {
             _ => 0,
         }
     };
-    (0..t.columns.len())
+        (0..t.columns.len())
         .map(|ci| (score(ci), ci))
-        .filter(|(s, _)| *s > 0)
+        .filter(|(s, _)| *s >= 60)
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
         .map(|(_, ci)| ci)
 }

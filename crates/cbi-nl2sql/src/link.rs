@@ -255,7 +255,12 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             if is_glue(first) || is_glue(last) {
                 continue;
             }
-            let single_stop = len == 1 && STOP.contains(&first.lemma.as_str());
+                        let single_stop = len == 1 && STOP.contains(&first.lemma.as_str());
+            // Only these may sit inside a name ("number of products" for `Number_products`);
+            // "and", "for", "with" join separate things.
+            if span.iter().any(|t| GLUE.contains(&t.lemma.as_str()) && !INNER_GLUE.contains(&t.lemma.as_str())) {
+                continue;
+            }
             // Schema phrases.
             let content: Vec<&str> = span
                 .iter()
@@ -265,9 +270,13 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             let mut elements = if single_stop || content.is_empty() || first.number().is_some() {
                 Vec::new()
             } else {
-                let hits = idx.lookup(&content);
+                                let hits = idx.lookup(&content);
+                let glued = content.len() != span.len();
                 let mut els: Vec<(Element, f32)> = hits
                     .iter()
+                    // Across "of", the words must come in the name's own order: "number of
+                    // products" is `Number_products`, but "id of courses" is not `course_id`.
+                    .filter(|&&pi| !glued || idx.phrases[pi].words.iter().map(String::as_str).eq(content.iter().copied()))
                     .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
                     .collect();
                 dedup_best(&mut els);
@@ -398,6 +407,9 @@ fn prefer_tables_over_their_references(m: &mut Mention, idx: &SchemaIndex) {
         _ => true,
     });
 }
+
+/// Glue words allowed inside a multi-word name.
+const INNER_GLUE: &[&str] = &["of", "the", "a", "'s"];
 
 fn is_glue(t: &Token) -> bool {
     GLUE.contains(&t.lemma.as_str())

@@ -218,9 +218,14 @@ impl<'a> Planner<'a> {
         self.penalties.push((factor, why.into()));
     }
 
-    fn first_filter_cue(&self, from: usize) -> usize {
+        fn first_filter_cue(&self, from: usize) -> usize {
         (from..self.toks.len())
-            .find(|&i| is_filter_cue(self.lemma(i)) && self.mention_at(i).is_none())
+            .find(|&i| {
+                is_filter_cue(self.lemma(i))
+                    && self.mention_at(i).is_none()
+                    // "along with", "together with" continue the list of things asked for.
+                    && !(self.lemma(i) == "with" && matches!(self.lemma(i.wrapping_sub(1)), "along" | "together"))
+            })
             .unwrap_or(self.toks.len())
     }
 
@@ -477,6 +482,22 @@ impl<'a> Planner<'a> {
             // Part of a table's name ("series" for `TV_series`) is weak evidence: such tables
             // compete below on how many mentions they explain.
             if m.elements.first().is_some_and(|e| e.1 < 0.9) {
+                continue;
+            }
+                        // "document ids", "singer names": a column phrase that names its own table.
+            if !m.has_table() && m.has_column() {
+                let lemmas: Vec<&str> = self.toks[m.start..m.end].iter().map(|t| t.lemma.as_str()).collect();
+                let top = m.elements.first().map_or(0.0, |e| e.1);
+                let named = m.columns().find(|&(t, _, w)| {
+                    w >= top - 0.051 && !self.idx.tables[t].words.is_empty() && self.idx.tables[t].words.iter().all(|x| lemmas.contains(&x.as_str()))
+                });
+                if let Some((t, _, _)) = named {
+                    let prev = m.start.checked_sub(1).map_or("", |i| self.lemma(i));
+                    if !matches!(prev, "each" | "every" | "per" | "by") {
+                        self.subject = Some(t);
+                        return;
+                    }
+                }
                 continue;
             }
             if let Some(t) = m.tables().next() {
@@ -1113,8 +1134,26 @@ impl<'a> Planner<'a> {
                     i += 1;
                     continue;
                 }
-                if !self.tables.contains(&t) {
+                                if !self.tables.contains(&t) {
                     self.tables.push(t);
+                }
+                // A column of that table asked for up front ("template ids … for each
+                // template") is the group key itself.
+                if let Some((hm, ht, hc)) = self.head_column_in(t) {
+                    self.used[hm] = true;
+                    self.used[mi] = true;
+                    for k in i..s {
+                        self.cue[k] = true;
+                    }
+                    let e = self.col_expr(ht, hc);
+                    if !self.group.contains(&e) {
+                        self.group.push(e.clone());
+                    }
+                    if !self.select.iter().any(|x| x.expr == e) {
+                        self.select.insert(0, SelectItem { expr: e, alias: None });
+                    }
+                    i = self.ments[mi].end;
+                    continue;
                 }
                 match self.idx.tables[t].display.or(self.idx.tables[t].pk) {
                     Some(c) => {
@@ -1925,6 +1964,32 @@ impl<'a> Planner<'a> {
         }
     }
 
+        /// An unused column mention before the first filter cue that belongs to table `t` (or is a
+    /// foreign key into it).
+    fn head_column_in(&mut self, t: usize) -> Option<(usize, usize, usize)> {
+        let head_end = self.first_filter_cue(1);
+        for mi in 0..self.ments.len() {
+            let m = &self.ments[mi];
+            if self.used[mi] || m.start >= head_end || !m.has_column() || m.has_table() {
+                continue;
+            }
+            let hit = m.columns().find(|&(ct, cc, _)| {
+                ct == t
+                    || self.idx.graph.edges.iter().any(|e| {
+                        (e.a == ct && e.a_cols == [cc] && e.b == t) || (e.b == ct && e.b_cols == [cc] && e.a == t)
+                    })
+            });
+            if let Some((ct, cc, _)) = hit {
+                // Prefer the table's own column when both readings exist.
+                let own = m.columns().find(|c| c.0 == t).map(|c| (c.0, c.1));
+                let (ct, cc) = own.unwrap_or((ct, cc));
+                self.resolved[mi] = Some((ct, cc));
+                return Some((mi, ct, cc));
+            }
+        }
+        None
+    }
+
     /// Whether an expression reads only the subject table.
     fn on_subject(&self, e: &Expr) -> bool {
         let mut ts = Vec::new();
@@ -2458,7 +2523,7 @@ impl<'a> Planner<'a> {
                     (pm.end..m.start).all(|k| {
                         matches!(
                             self.lemma(k),
-                            "and" | "," | "the" | "their" | "its" | "also" | "as" | "well"
+                            "and" | "," | "the" | "their" | "its" | "also" | "as" | "well" | "along" | "with" | "together" | "corresponding" | "respective" | "plus"
                         )
                     })
                 });
