@@ -417,11 +417,14 @@ fn looks_like_date(v: &str) -> bool {
 /// The column that best names a row: `name`, `title`, `<table>_name`, `first_name`, or the first
 /// text column that is not an id/code.
 fn display_column(t: &TableSchema, words: &[Vec<String>]) -> Option<usize> {
+    let table_words = words_of(&t.name);
     let score = |ci: usize| -> i32 {
         let w = &words[ci];
         let text = t.columns[ci].type_class() == TypeClass::Text;
         let last = w.last().map(String::as_str).unwrap_or("");
+                let own = !table_words.is_empty() && *w == table_words;
         match (w.len(), last) {
+            _ if own && text => 75,
             (1, "name") => 100,
             (1, "title") => 95,
             (_, "name") if w.first().is_some_and(|f| f == "first" || f == "full") => 85,

@@ -2553,12 +2553,27 @@ impl<'a> Planner<'a> {
             } else if let Some(Element::Term(ti)) = m.best_element() {
                 if let cbi_types::TermTarget::Column(_) = self.idx.term(ti) {
                     self.used[mi] = true;
-                    let e = self.term_expr(ti);
+                                        let e = self.term_expr(ti);
                     self.select.push(SelectItem {
                         expr: e,
                         alias: None,
                     });
                     picked.push(mi);
+                }
+            } else if chained && !picked.is_empty() {
+                // "names of teachers and the courses they teach": another table's label.
+                if let Some(t) = m.tables().next().filter(|&t| Some(t) != self.subject) {
+                    if let Some(d) = self.idx.tables[t].display.or(self.idx.tables[t].pk) {
+                        self.used[mi] = true;
+                        if !self.tables.contains(&t) {
+                            self.tables.push(t);
+                        }
+                        let e = self.col_expr(t, d);
+                        if !self.select.iter().any(|s| s.expr == e) {
+                            self.select.push(SelectItem { expr: e, alias: None });
+                        }
+                        picked.push(mi);
+                    }
                 }
             }
         }
