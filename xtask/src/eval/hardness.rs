@@ -467,4 +467,113 @@ mod spider_distribution {
         ]);
         assert_eq!(counts, expected);
     }
+
+    /// `eval_hardness` itself, run on the parse tree `process_sql` stored in dev.json's `sql`
+    /// field: the reference for a question-by-question comparison.
+    fn official(sql: &serde_json::Value) -> Hardness {
+        let arr = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+        let units = |c: &serde_json::Value| arr(c).into_iter().step_by(2).collect::<Vec<_>>();
+        let ops = |c: &serde_json::Value| arr(c).into_iter().skip(1).step_by(2).collect::<Vec<_>>();
+        let conds = [&sql["from"]["conds"], &sql["where"], &sql["having"]];
+        let like = 9; // WHERE_OPS.index('like')
+        let truthy = |v: &serde_json::Value| match v {
+            serde_json::Value::Bool(b) => *b,
+            serde_json::Value::Number(n) => n.as_i64() != Some(0),
+            serde_json::Value::String(_) => true, // 'and'/'or'[0] != 0
+            _ => false,
+        };
+        let mut comp1 = usize::from(!arr(&sql["where"]).is_empty())
+            + usize::from(!arr(&sql["groupBy"]).is_empty())
+            + usize::from(!arr(&sql["orderBy"]).is_empty())
+            + usize::from(!sql["limit"].is_null())
+            + arr(&sql["from"]["table_units"]).len().saturating_sub(1);
+        let mut comp2 = 0;
+        for c in conds {
+            comp1 += ops(c).iter().filter(|o| o.as_str() == Some("or")).count();
+            comp1 += units(c)
+                .iter()
+                .filter(|u| u[1].as_i64() == Some(like))
+                .count();
+            comp2 += units(c)
+                .iter()
+                .map(|u| usize::from(u[3].is_object()) + usize::from(u[4].is_object()))
+                .sum::<usize>();
+        }
+        comp2 += ["intersect", "except", "union"]
+            .iter()
+            .filter(|k| !sql[**k].is_null())
+            .count();
+        let mut aggs = arr(&sql["select"][1])
+            .iter()
+            .filter(|u| truthy(&u[0]))
+            .count();
+        aggs += units(&sql["where"])
+            .iter()
+            .filter(|u| truthy(&u[0]))
+            .count();
+        aggs += arr(&sql["groupBy"])
+            .iter()
+            .filter(|u| truthy(&u[0]))
+            .count();
+        if let Some(order) = sql["orderBy"].get(1) {
+            for vu in arr(order) {
+                for cu in [&vu[1], &vu[2]] {
+                    aggs += usize::from(!cu.is_null() && truthy(&cu[0]));
+                }
+            }
+        }
+        aggs += arr(&sql["having"])
+            .iter()
+            .filter(|u| match u {
+                serde_json::Value::String(_) => true,
+                other => truthy(&other[0]),
+            })
+            .count();
+        let others = usize::from(aggs > 1)
+            + usize::from(arr(&sql["select"][1]).len() > 1)
+            + usize::from(arr(&sql["where"]).len() > 1)
+            + usize::from(arr(&sql["groupBy"]).len() > 1);
+        if comp1 <= 1 && others == 0 && comp2 == 0 {
+            Hardness::Easy
+        } else if (others <= 2 && comp1 <= 1 && comp2 == 0)
+            || (comp1 <= 2 && others < 2 && comp2 == 0)
+        {
+            Hardness::Medium
+        } else if (others > 2 && comp1 <= 2 && comp2 == 0)
+            || (2 < comp1 && comp1 <= 3 && others <= 2 && comp2 == 0)
+            || (comp1 <= 1 && others == 0 && comp2 <= 1)
+        {
+            Hardness::Hard
+        } else {
+            Hardness::Extra
+        }
+    }
+
+    #[test]
+    fn every_spider_dev_question_gets_its_official_level() {
+        let path = crate::eval::testdata::datasets().join("spider/dev.json");
+        let items: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mismatches: Vec<String> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let sql = item["query"].as_str().unwrap();
+                let ours = hardness(sql).ok();
+                let theirs = official(&item["sql"]);
+                (ours != Some(theirs))
+                    .then(|| format!("#{i} ours {ours:?} official {theirs:?}: {sql}"))
+            })
+            .collect();
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+        // the reference itself reproduces the published distribution
+        let mut counts: BTreeMap<Hardness, usize> = BTreeMap::new();
+        for item in &items {
+            *counts.entry(official(&item["sql"])).or_default() += 1;
+        }
+        assert_eq!(
+            counts.values().copied().collect::<Vec<_>>(),
+            [248, 446, 174, 166]
+        );
+    }
 }

@@ -286,6 +286,12 @@ async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
     );
     write_reports(&run_dir, &report)?;
     print!("{}", report::summary(&report));
+    if let Some(missing) = ds.units.iter().find(|u| !u.db_path.is_file()) {
+        eprintln!(
+            "note: database files not found are skipped, e.g. {} (see --db-dir)",
+            missing.db_path.display()
+        );
+    }
     Ok(())
 }
 
