@@ -9,7 +9,7 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls, Transaction};
 
 use crate::rows::{Row, RowCounts, Table};
-use crate::sql::{index_ddl, table_ddl};
+use crate::sql::{foreign_key_ddl, index_ddl, render_create_table};
 use crate::{DemoSize, Error, Generator, Result, WriteReport};
 
 /// Bytes of COPY data sent per message.
@@ -21,8 +21,10 @@ const COPY_CHUNK: usize = 1 << 20;
 ///
 /// The database should be empty; the writer fails with [`Error::TablesExist`] before creating
 /// anything if a table with a demo name is already there, and it never drops anything. Tables,
-/// rows (through `COPY`) and indexes go in one transaction, so a failure leaves the database as
-/// it was; `ANALYZE` follows the commit. Connects without TLS, like every test and tool in cbi.
+/// rows (through `COPY`), foreign keys (added after the rows, which checks them in one pass) and
+/// indexes go in one transaction, so a failure leaves the database as it was; `ANALYZE`
+/// follows the commit. The resulting schema is exactly what [`crate::ddl`] describes.
+/// Connects without TLS, like every test and tool in cbi.
 pub async fn write_postgres(url: &str, size: DemoSize) -> Result<WriteReport> {
     let start = Instant::now();
     let config: Config = url
@@ -77,8 +79,11 @@ async fn load(client: &mut Client, size: DemoSize) -> Result<RowCounts> {
     }
 
     let tx = client.transaction().await?;
-    for sql in table_ddl(SqlDialect::PostgreSql) {
-        tx.batch_execute(&sql).await?;
+    // Foreign keys are added after the rows: PostgreSQL checks them per row with triggers during
+    // COPY, but in one join when they are added to a filled table.
+    for table in Table::ALL {
+        tx.batch_execute(&render_create_table(SqlDialect::PostgreSql, table, false))
+            .await?;
     }
     let mut generator = Generator::new(size);
     let mut counts = RowCounts::default();
@@ -93,7 +98,10 @@ async fn load(client: &mut Client, size: DemoSize) -> Result<RowCounts> {
         copy(&tx, &batch.order_items, &mut counts).await?;
         copy(&tx, &batch.returns, &mut counts).await?;
     }
-    for sql in index_ddl(SqlDialect::PostgreSql) {
+    for sql in foreign_key_ddl()
+        .into_iter()
+        .chain(index_ddl(SqlDialect::PostgreSql))
+    {
         tx.batch_execute(&sql).await?;
     }
     tx.commit().await?;

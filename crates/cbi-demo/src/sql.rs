@@ -154,16 +154,24 @@ fn checks(table: Table, dialect: SqlDialect) -> Vec<String> {
 /// `DATE`) mean the same in SQLite, PostgreSQL and MySQL/MariaDB; MySQL tables are InnoDB so
 /// the foreign keys are enforced.
 pub fn create_table(dialect: SqlDialect, table: Table) -> String {
+    render_create_table(dialect, table, true)
+}
+
+/// `CREATE TABLE`, with or without the foreign keys (a bulk load adds them afterwards with
+/// [`foreign_key_ddl`], checking every row in one pass instead of one at a time).
+pub(crate) fn render_create_table(dialect: SqlDialect, table: Table, foreign_keys: bool) -> String {
     let d = def(table);
     let mut parts: Vec<String> = d
         .columns
         .iter()
         .map(|(name, ty)| format!("{name} {ty}"))
         .collect();
-    for (column, parent) in d.foreign_keys {
-        parts.push(format!(
-            "FOREIGN KEY ({column}) REFERENCES {parent} ({column})"
-        ));
+    if foreign_keys {
+        for (column, parent) in d.foreign_keys {
+            parts.push(format!(
+                "FOREIGN KEY ({column}) REFERENCES {parent} ({column})"
+            ));
+        }
     }
     parts.extend(checks(table, dialect));
     let mut sql = format!("CREATE TABLE {table} (\n    {}\n)", parts.join(",\n    "));
@@ -171,6 +179,21 @@ pub fn create_table(dialect: SqlDialect, table: Table) -> String {
         sql.push_str(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
     }
     sql
+}
+
+/// `ALTER TABLE … ADD FOREIGN KEY` for every foreign key [`create_table`] declares inline; the
+/// constraints end up the same (PostgreSQL names them `<table>_<column>_fkey` either way).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) fn foreign_key_ddl() -> Vec<String> {
+    let mut out = Vec::new();
+    for table in Table::ALL {
+        for (column, parent) in def(table).foreign_keys {
+            out.push(format!(
+                "ALTER TABLE {table} ADD FOREIGN KEY ({column}) REFERENCES {parent} ({column})"
+            ));
+        }
+    }
+    out
 }
 
 /// The indexes: one per foreign-key column, and one on `orders.order_date` for date ranges.
@@ -349,6 +372,13 @@ mod tests {
             idx.contains(&"CREATE INDEX idx_orders_order_date ON orders (order_date)".to_string())
         );
         assert_eq!(ddl(SqlDialect::Sqlite).len(), 17);
+        let fks = foreign_key_ddl();
+        assert_eq!(fks.len(), 8);
+        assert!(fks.contains(&"ALTER TABLE returns ADD FOREIGN KEY (order_item_id) REFERENCES order_items (order_item_id)".to_string()));
+        assert!(
+            !render_create_table(SqlDialect::PostgreSql, Table::Returns, false)
+                .contains("FOREIGN KEY")
+        );
         for t in Table::ALL {
             let names: Vec<&str> = def(t).columns.iter().map(|c| c.0).collect();
             assert_eq!(names, t.columns(), "{t}");
