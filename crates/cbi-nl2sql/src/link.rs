@@ -380,6 +380,7 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             None => i += 1,
         }
     }
+    share_modifiers(tokens, idx, &mut mentions);
     mentions
 }
 
@@ -406,6 +407,38 @@ fn prefer_tables_over_their_references(m: &mut Mention, idx: &SchemaIndex) {
         }),
         _ => true,
     });
+}
+
+/// "template type codes and descriptions": the second item borrows the first one's modifiers
+/// when that names a column ("template type description") and its own word alone does not
+/// name one as well.
+fn share_modifiers(tokens: &[Token], idx: &SchemaIndex, mentions: &mut Vec<Mention>) {
+    let mut k = 1;
+    while k < mentions.len() {
+        let (prev, cur) = (&mentions[k - 1], &mentions[k]);
+        let between: Vec<&str> = tokens[prev.end..cur.start].iter().map(|t| t.lemma.as_str()).collect();
+        let joined = !between.is_empty() && between.iter().all(|w| matches!(*w, "and" | "," | "or"));
+        let prev_words: Vec<&str> = tokens[prev.start..prev.end]
+            .iter()
+            .filter(|t| !GLUE.contains(&t.lemma.as_str()))
+            .map(|t| t.lemma.as_str())
+            .collect();
+        if joined && prev.has_column() && prev_words.len() >= 2 && cur.end - cur.start == 1 && !cur.is_value() {
+            let mut words: Vec<&str> = prev_words[..prev_words.len() - 1].to_vec();
+            words.push(tokens[cur.start].lemma.as_str());
+            let mut els: Vec<(Element, f32)> = idx
+                .lookup(&words)
+                .iter()
+                .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
+                .filter(|(e, _)| matches!(e, Element::Column(..)))
+                .collect();
+            dedup_best(&mut els);
+            if !els.is_empty() && els[0].1 >= cur.elements.first().map_or(0.0, |e| e.1) - 0.1 {
+                mentions[k].elements = els;
+            }
+        }
+        k += 1;
+    }
 }
 
 /// Glue words allowed inside a multi-word name.

@@ -259,13 +259,20 @@ impl<'a> Planner<'a> {
             .copied()
             .filter(|c| c.2 >= best - 0.051)
             .collect();
+                // The subject's own reading may be a little weaker ("age" is `Pets.pet_age` in a
+        // question about pets, even though `Student.Age` matches the word exactly).
+        let near: Vec<(usize, usize, f32)> = cands.iter().copied().filter(|c| c.2 >= best - 0.151).collect();
         let pick = |t: usize| top.iter().find(|c| c.0 == t).map(|c| (c.0, c.1));
+        let pick_near = |t: usize| near.iter().find(|c| c.0 == t).map(|c| (c.0, c.1));
+        let in_play: Vec<usize> = self.resolved.iter().flatten().map(|r| r.0).collect();
         // 1. A table named right next to it: "stadium name", "singer's age", "name of the stadium".
         let adjacent = self.adjacent_table(mi);
         let choice = adjacent
             .and_then(|t| cands.iter().find(|c| c.0 == t).map(|c| (c.0, c.1)))
-            .or_else(|| self.subject.and_then(pick))
+                        .or_else(|| self.subject.and_then(pick))
+            .or_else(|| self.subject.and_then(pick_near))
             .or_else(|| self.tables.iter().find_map(|&t| pick(t)))
+            .or_else(|| in_play.iter().find_map(|&t| pick(t)))
             .or_else(|| {
                 // Closest to the subject over relationships, then the most central table.
                 let subject = self.subject?;
@@ -638,9 +645,19 @@ impl<'a> Planner<'a> {
                 return;
             }
         }
-        // "total number of" is a count, not a sum.
+                // "total number of" is a count, not a sum.
         if start >= 3 && self.lemma(start - 3) == "total" {
             self.cue[start - 3] = true;
+        }
+        // A cue word that also names a column ("number" for `FlightNo`) is the cue here.
+        for k in start.saturating_sub(3)..start {
+            if self.cue[k] {
+                if let Some(m) = self.mention_at(k) {
+                    if self.ments[m].end - self.ments[m].start == 1 {
+                        self.used[m] = true;
+                    }
+                }
+            }
         }
         let distinct_words = ["different", "distinct", "unique"];
         let filler = [
@@ -861,9 +878,16 @@ impl<'a> Planner<'a> {
                 cue = Some(i);
                 break;
             }
-            if matches!(a, "alphabetically" | "alphabetical") {
+                        if matches!(a, "alphabetically" | "alphabetical") {
                 cue = Some(i);
                 break;
+            }
+        }
+        // "Sort employee names by their age": a sorting verb first, its keys after "by".
+        if cue.is_none() && matches!(self.lemma(0), "sort" | "order" | "rank" | "arrange") {
+            if let Some(by) = (1..n).find(|&k| self.lemma(k) == "by" && self.mention_at(k).is_none()) {
+                self.cue[0] = true;
+                cue = Some(by - 1);
             }
         }
         let Some(start) = cue else {
@@ -1072,6 +1096,10 @@ impl<'a> Planner<'a> {
                 }
                 "each" | "every" if i == 0 || self.mention_before(i, &[]).is_none() => Some(i + 1),
                 "per" => Some(i + 1),
+                // "the maximum accelerate for different number of cylinders"
+                "different" | "distinct" if prev == "for" || (prev == "the" && self.lemma(i.wrapping_sub(2)) == "all" && self.lemma(i.wrapping_sub(3)) == "for") => {
+                    Some(if self.lemma(i + 1) == "number" && self.lemma(i + 2) == "of" { i + 3 } else { i + 1 })
+                }
                 "by" if !matches!(
                     prev,
                     "order"
@@ -1629,6 +1657,32 @@ impl<'a> Planner<'a> {
                 i += 1;
                 continue;
             }
+            // "between one and two paragraphs", "1 to 2 paragraphs": a range of related rows.
+            {
+                let (a_at, sep) = if self.lemma(i) == "between" { (i + 1, "and") } else { (i, "to") };
+                if let (Some(a), true, Some(b)) = (
+                    self.toks.get(a_at).and_then(Token::number),
+                    self.lemma(a_at + 1) == sep,
+                    self.toks.get(a_at + 2).and_then(Token::number),
+                ) {
+                    if let Some(mi) = self.mention_after(a_at + 3, &["different", "distinct"]).filter(|&m| self.ments[m].has_table() && !self.used[m]) {
+                        let t = self.ments[mi].tables().next().unwrap_or(0);
+                        self.used[mi] = true;
+                        if !self.tables.contains(&t) {
+                            self.tables.push(t);
+                        }
+                        if self.group.is_empty() {
+                            self.group_by_subject();
+                        }
+                        self.having.push(Condition::Between { expr: Expr::CountStar, low: num_lit(a), high: num_lit(b) });
+                        for k in i..a_at + 3 {
+                            self.cue[k] = true;
+                        }
+                        i = self.ments[mi].end;
+                        continue;
+                    }
+                }
+            }
             // "between A and B"
             if self.lemma(i) == "between" {
                 if let (Some(a), "and", Some(b)) = (
@@ -1669,6 +1723,25 @@ impl<'a> Planner<'a> {
             let rhs_at = i + len;
             // "2014 or after", "3 or more": the number came first.
             if words[0] == "or" {
+                // "2 or more paragraphs": a count of related rows.
+                if let Some(v) = i.checked_sub(1).and_then(|k| self.toks[k].number()) {
+                    if let Some(mi) = self.mention_after(rhs_at, &["different", "distinct"]).filter(|&m| self.ments[m].has_table() && !self.used[m] && !self.cue[i - 1]) {
+                        let t = self.ments[mi].tables().next().unwrap_or(0);
+                        self.used[mi] = true;
+                        if !self.tables.contains(&t) {
+                            self.tables.push(t);
+                        }
+                        if self.group.is_empty() {
+                            self.group_by_subject();
+                        }
+                        self.having.push(Condition::Compare { left: Expr::CountStar, op, right: Operand::Literal(num_lit(v)) });
+                        for k in i - 1..rhs_at {
+                            self.cue[k] = true;
+                        }
+                        i = self.ments[mi].end;
+                        continue;
+                    }
+                }
                 if let Some(v) = i.checked_sub(1).and_then(|k| self.toks[k].number()) {
                     if !self.cue[i - 1] {
                         if let Some((left, is_count)) =
@@ -1799,7 +1872,12 @@ impl<'a> Planner<'a> {
                 let col_after = self
                     .mention_after(avg_at + 1, &["of", "the", "all"])
                     .filter(|&m| self.ments[m].has_column());
-                if let Some((left, _)) = self.comparison_left(i, implied, avg_at + 1) {
+                                let left = self.comparison_left(i, implied, avg_at + 1).or_else(|| {
+                    let mi = col_after?;
+                    let (t, c) = self.resolve(mi)?;
+                    Some((self.col_expr(t, c), false))
+                });
+                if let Some((left, _)) = left {
                     let sub_col = match col_after {
                         Some(mi) => {
                             self.used[mi] = true;
@@ -2196,6 +2274,16 @@ impl<'a> Planner<'a> {
                     .unwrap_or(Literal::Text(value.clone())),
                 _ => Literal::Text(value.clone()),
             };
+                        // "students who do not have a cat": the value lives in a related table, so the
+            // negation is about the relationship, not the row.
+            let related = self.subject.is_some_and(|s| s != t);
+            if negated && related {
+                if let Some(Condition::InQuery { expr, mut query, negated: _ }) = self.not_in_related(t) {
+                    query.filters.push(Condition::Compare { left: e, op: CmpOp::Eq, right: Operand::Literal(lit) });
+                    self.filters.push(Condition::InQuery { expr, query, negated: true });
+                    continue;
+                }
+            }
             if negated {
                 self.filters.push(Condition::Compare {
                     left: e,
@@ -2773,9 +2861,28 @@ impl<'a> Planner<'a> {
                 unexplained.push(t.text.clone());
             }
         }
-        if !unexplained.is_empty() {
+                if !unexplained.is_empty() {
             let f = 0.85f32.powi(unexplained.len().min(4) as i32);
             self.penalize(f, format!("not used: {}", unexplained.join(", ")));
+        }
+        // Words that change the answer's shape weigh more when nothing used them: a number, a
+        // quoted value, a grouping, ordering, superlative or negation word.
+        let mut lost = Vec::new();
+        for (i, t) in self.toks.iter().enumerate() {
+            if self.cue[i] || self.mention_at(i).is_some_and(|m| self.used[m]) {
+                continue;
+            }
+            let w = t.lemma.as_str();
+            let shaping = t.number().is_some_and(|_| !t.spelled || t.lemma != "one")
+                || t.quoted().is_some()
+                || matches!(w, "each" | "per" | "every" | "order" | "ordered" | "sorted" | "sort" | "not" | "no" | "never" | "without" | "both" | "except" | "than" | "average" | "total" | "most" | "least")
+                || superlative(w).is_some();
+            if shaping {
+                lost.push(t.text.clone());
+            }
+        }
+        if !lost.is_empty() {
+            self.penalize(0.75f32.powi(lost.len().min(3) as i32), format!("did not use: {}", lost.join(", ")));
         }
         for m in self.ments {
             if m.corrected {
@@ -2804,6 +2911,23 @@ impl<'a> Planner<'a> {
         for &t in &self.tables {
             push_unique(&mut tables, &self.table_name(t));
         }
+        // The same item asked twice ("the maximum weight … list the maximum weight") once.
+        let mut seen: Vec<Expr> = Vec::new();
+        self.select.retain(|s| {
+            if seen.contains(&s.expr) {
+                false
+            } else {
+                seen.push(s.expr.clone());
+                true
+            }
+        });
+        // "each battle" without anything to aggregate means every battle, not a grouping.
+        let aggregates = self.select.iter().any(|s| s.expr.is_aggregate())
+            || !self.having.is_empty()
+            || self.order.iter().any(|o| o.expr.is_aggregate());
+        if !aggregates && !self.group.is_empty() && self.time_grain.is_none() {
+            self.group.clear();
+        }
         // "the lowest version number, along with its template type code": one MIN/MAX with plain
         // columns and no grouping means the row holding the extreme.
         let aggs: Vec<usize> = (0..self.select.len())
@@ -2820,7 +2944,12 @@ impl<'a> Planner<'a> {
                 distinct: false,
             } = self.select[aggs[0]].expr.clone()
             {
-                self.select[aggs[0]].expr = (*arg).clone();
+                // "Which model has the minimum horsepower?" asks for the model only.
+                if matches!(self.lemma(0), "which" | "who") {
+                    self.select.remove(aggs[0]);
+                } else {
+                    self.select[aggs[0]].expr = (*arg).clone();
+                }
                 self.order.push(OrderItem {
                     expr: *arg,
                     desc: f == AggFunc::Max,
