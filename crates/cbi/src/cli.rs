@@ -1,0 +1,155 @@
+//! The command line, as clap sees it. Everything a user can type is declared here, with the help
+//! text `cbi --help` shows; the commands themselves live in `commands/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Ask your database questions: inspect its schema and run safe, read-only SQL.
+///
+/// cbi works on SQLite files, PostgreSQL and MySQL/MariaDB. With no database named (no --db, no
+/// `database.url` in the config file) it uses a bundled retail demo database, generated on first
+/// use in the data directory ($CBI_DATA_DIR, else ~/.local/share/cbi).
+#[derive(Debug, Parser)]
+#[command(
+    name = "cbi",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Examples:\n  cbi schema\n  cbi schema --db shop.sqlite --no-samples\n  cbi sql --db postgres://analyst@localhost/sales \"SELECT count(*) FROM orders\"\n  cbi sql --csv \"SELECT * FROM regions\" > regions.csv"
+)]
+pub struct Cli {
+    /// Configuration file (YAML) [default: $CBI_CONFIG, else ./cbi.yaml, else
+    /// ~/.config/cbi/config.yaml, else built-in defaults]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Database: a SQLite file, sqlite:PATH, postgres://user@host/db, mysql://user@host/db, or
+    /// `demo` [default: database.url from the config file, else the bundled demo]
+    #[arg(long, global = true, value_name = "URL")]
+    pub db: Option<String>,
+
+    /// More logging on stderr: -v info, -vv debug, -vvv trace (RUST_LOG is honoured too)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the database's tables, columns, keys, sample values and relationships.
+    Schema(SchemaArgs),
+    /// Run one read-only SQL statement and print its rows.
+    ///
+    /// The statement is checked before it runs: it must be a single read-only query over tables
+    /// and columns that exist; anything else (INSERT, UPDATE, DELETE, DDL, PRAGMA, several
+    /// statements) is refused. A LIMIT is added when there is none, the connection itself is
+    /// read-only, and the row cap and time limit always apply.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print the whole augmented schema as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Semantic file (YAML: descriptions, synonyms, business terms, verified queries) to load
+    /// and check against the database [default: database.semantic_file from the config file]
+    #[arg(long, value_name = "FILE")]
+    pub semantic: Option<PathBuf>,
+
+    /// Read names only: no sample values, ranges or distinct counts (no data is queried).
+    #[arg(long)]
+    pub no_samples: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The statement to run, or `-` to read it from stdin.
+    #[arg(value_name = "SQL")]
+    pub sql: String,
+
+    /// Print rows as a JSON array of objects keyed by column name.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Print rows as CSV (RFC 4180) with a header row; NULL is an empty field.
+    #[arg(long)]
+    pub csv: bool,
+
+    /// Most rows to print [default: performance.max_rows from the config file, 10000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: Option<u64>,
+
+    /// Cancel the statement after this many seconds, e.g. 0.5 [default:
+    /// performance.query_timeout_secs from the config file, 30]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+/// The longest time limit accepted, about a day: anything longer is a typo, and keeping it
+/// bounded keeps `Duration` arithmetic far from overflow.
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// Parses a positive number of seconds (`0.3`, `2`, `30`).
+pub fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("`{s}` must be a positive number of seconds"));
+    }
+    if secs > MAX_TIMEOUT_SECS {
+        return Err(format!("`{s}` is more than a day ({MAX_TIMEOUT_SECS} s)"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["cbi", "sql", "SELECT 1", "--db", "x.db", "-vv"]).unwrap();
+        assert_eq!(cli.db.as_deref(), Some("x.db"));
+        assert_eq!(cli.verbose, 2);
+        let Command::Sql(args) = cli.command else {
+            panic!("not sql")
+        };
+        assert_eq!(args.sql, "SELECT 1");
+        assert!(Cli::try_parse_from(["cbi", "sql", "--json", "--csv", "SELECT 1"]).is_err());
+        assert!(Cli::try_parse_from(["cbi", "sql", "--max-rows", "0", "SELECT 1"]).is_err());
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("0.3").unwrap(), Duration::from_millis(300));
+        assert_eq!(parse_seconds(" 2 ").unwrap(), Duration::from_secs(2));
+        for bad in ["0", "-1", "NaN", "inf", "1e300", "abc", ""] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_duration_or_an_error(s in "\\PC{0,24}") {
+            if let Ok(d) = parse_seconds(&s) {
+                proptest::prop_assert!(d > Duration::ZERO);
+                proptest::prop_assert!(d.as_secs_f64() <= MAX_TIMEOUT_SECS);
+            }
+        }
+    }
+}

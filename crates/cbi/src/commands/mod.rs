@@ -1,0 +1,155 @@
+//! The commands, and what they share: which database to open and how.
+
+pub mod schema;
+pub mod sql;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use cbi_db::{ConnectOptions, ConnectionUrl};
+use cbi_types::{Config, Connection};
+
+use crate::{config, demo};
+
+/// What every command gets: the configuration in force and the global flags.
+#[derive(Debug)]
+pub struct Context {
+    pub config: Config,
+    /// The file the configuration came from; `None` for the built-in defaults.
+    pub config_path: Option<PathBuf>,
+    /// `--db`, when given.
+    pub db: Option<String>,
+}
+
+/// The database a command talks to, decided from `--db`, then `database.url`, then the demo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The bundled demo database (generated on first use).
+    Demo,
+    Url(ConnectionUrl),
+}
+
+impl Context {
+    /// Chooses the database. Relative SQLite paths in the config file are taken relative to
+    /// that file, like every other path in it; on the command line they are relative to the
+    /// working directory, as usual.
+    pub fn target(&self) -> anyhow::Result<Target> {
+        if let Some(db) = &self.db {
+            if demo::is_demo(db) {
+                return Ok(Target::Demo);
+            }
+            return Ok(Target::Url(ConnectionUrl::parse(db)?));
+        }
+        let Some(url) = &self.config.database.url else {
+            return Ok(Target::Demo);
+        };
+        let url = url.expose();
+        if demo::is_demo(url) {
+            return Ok(Target::Demo);
+        }
+        let file = self.config_path.as_deref().map_or_else(
+            || "the configuration".to_string(),
+            |p| format!("config file {}", p.display()),
+        );
+        let mut parsed =
+            ConnectionUrl::parse(url).with_context(|| format!("{file}: database.url"))?;
+        if let (ConnectionUrl::Sqlite { path }, Some(base)) =
+            (&mut parsed, config::base_dir(self.config_path.as_deref()))
+        {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+        Ok(Target::Url(parsed))
+    }
+
+    /// Opens the chosen database, read-only, generating the demo first when it is the demo and
+    /// is not there yet.
+    pub async fn connect(&self) -> anyhow::Result<Arc<dyn Connection>> {
+        let url = match self.target()? {
+            Target::Url(url) => url,
+            Target::Demo => {
+                let path = tokio::task::spawn_blocking(demo::ensure)
+                    .await
+                    .context("the demo generation task failed")??;
+                ConnectionUrl::Sqlite { path }
+            }
+        };
+        // `ConnectionUrl` displays without the password, so it is safe to log.
+        tracing::info!(database = %url, "connecting");
+        let conn = url.connect(&ConnectOptions::default()).await?;
+        Ok(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cbi_types::config::Secret;
+
+    use super::*;
+
+    fn ctx(db: Option<&str>, url: Option<&str>, path: Option<&str>) -> Context {
+        let mut config = Config::default();
+        config.database.url = url.map(Secret::new);
+        Context {
+            config,
+            config_path: path.map(PathBuf::from),
+            db: db.map(str::to_string),
+        }
+    }
+
+    fn sqlite(p: &str) -> Target {
+        Target::Url(ConnectionUrl::Sqlite { path: p.into() })
+    }
+
+    #[test]
+    fn flag_then_config_then_demo() {
+        assert_eq!(ctx(None, None, None).target().unwrap(), Target::Demo);
+        assert_eq!(
+            ctx(Some("demo"), Some("x.db"), None).target().unwrap(),
+            Target::Demo
+        );
+        assert_eq!(
+            ctx(Some("a.db"), Some("x.db"), None).target().unwrap(),
+            sqlite("a.db")
+        );
+        assert_eq!(
+            ctx(None, Some("x.db"), None).target().unwrap(),
+            sqlite("x.db")
+        );
+        assert_eq!(
+            ctx(None, Some("Demo"), None).target().unwrap(),
+            Target::Demo
+        );
+        assert_eq!(
+            ctx(None, Some("x.db"), Some("/etc/cbi/config.yaml"))
+                .target()
+                .unwrap(),
+            sqlite("/etc/cbi/x.db")
+        );
+        assert_eq!(
+            ctx(None, Some("/abs/x.db"), Some("/etc/cbi/config.yaml"))
+                .target()
+                .unwrap(),
+            sqlite("/abs/x.db")
+        );
+    }
+
+    #[test]
+    fn bad_urls_name_their_origin_and_hide_passwords() {
+        let e = ctx(None, Some("mongodb://u:secret@h/db"), Some("c.yaml"))
+            .target()
+            .unwrap_err();
+        let line = crate::one_line(&e);
+        assert!(
+            line.starts_with("config file c.yaml: database.url: unsupported scheme `mongodb`"),
+            "{line}"
+        );
+        assert!(!line.contains("secret"));
+        let e = ctx(Some("postgres://u:secret@h:99999/db"), None, None)
+            .target()
+            .unwrap_err();
+        assert!(!crate::one_line(&e).contains("secret"));
+    }
+}

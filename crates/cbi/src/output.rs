@@ -1,0 +1,398 @@
+//! Rendering query results for people (a table) and for programs (JSON, CSV).
+//!
+//! Shared by every command that prints rows (`sql` today, `ask` later), so results look the same
+//! everywhere: `NULL` is shown as `NULL` in tables and as an empty field in CSV, numbers are
+//! right-aligned, and JSON keeps each value's type.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use cbi_types::{QueryResult, Value};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+
+/// How rows are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Longest text shown in one table cell; the rest is elided (JSON and CSV are never cut).
+const MAX_CELL_CHARS: usize = 120;
+
+/// A table in the house style, for results and schema views alike.
+pub fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+/// Writes a result in `format`. Table output ends with the [`footer`] line; JSON and CSV are the
+/// data only.
+pub fn write_result(out: &mut dyn Write, r: &QueryResult, format: Format) -> io::Result<()> {
+    match format {
+        Format::Table => {
+            if !r.columns.is_empty() {
+                writeln!(out, "{}", result_table(r))?;
+            }
+            writeln!(out, "{}", footer(r))
+        }
+        Format::Json => write_json(out, r),
+        Format::Csv => write_csv(out, r),
+    }
+}
+
+/// The rows as a table, numeric columns right-aligned.
+pub fn result_table(r: &QueryResult) -> Table {
+    let mut t = new_table();
+    t.set_header(r.columns.iter().map(|c| c.name.as_str()));
+    for row in &r.rows {
+        t.add_row(row.iter().map(cell_text));
+    }
+    for i in 0..r.columns.len() {
+        let mut values = r
+            .rows
+            .iter()
+            .filter_map(|row| row.get(i))
+            .filter(|v| !v.is_null());
+        let mut any = false;
+        let numeric = values.all(|v| {
+            any = true;
+            is_number(v)
+        });
+        if any && numeric {
+            if let Some(col) = t.column_mut(i) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+    }
+    t
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::Float(_) | Value::Decimal(_))
+}
+
+/// A value as a table cell shows it: `NULL`, and long text elided.
+fn cell_text(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > MAX_CELL_CHARS {
+        let mut cut: String = s.chars().take(MAX_CELL_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        s
+    }
+}
+
+/// `N rows in X ms`, or `N rows (truncated at N) in X ms` when the row cap cut the result.
+pub fn footer(r: &QueryResult) -> String {
+    let n = r.row_count();
+    let rows = if n == 1 { "row" } else { "rows" };
+    let truncated = if r.truncated {
+        format!(" (truncated at {n})")
+    } else {
+        String::new()
+    };
+    format!("{n} {rows}{truncated} in {}", duration(r.elapsed))
+}
+
+/// A short human duration: `850 ms`, `1.2 s`.
+pub fn duration(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// `27500` → `27,500`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Writes `[` one object per row, keys in column order `]`.
+///
+/// Keys are the column names; a name that repeats (`SELECT a.id, b.id`) gets `_2`, `_3` … so no
+/// value is lost to a duplicate key.
+pub fn write_json(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    let keys: Vec<String> = unique_keys(r.columns.iter().map(|c| c.name.as_str()))
+        .iter()
+        .map(|k| serde_json::Value::String(k.clone()).to_string())
+        .collect();
+    if r.rows.is_empty() {
+        return writeln!(out, "[]");
+    }
+    writeln!(out, "[")?;
+    for (n, row) in r.rows.iter().enumerate() {
+        write!(out, "  {{")?;
+        for (i, (key, value)) in keys.iter().zip(row).enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(out, "{sep}{key}: {}", json_value(value))?;
+        }
+        let comma = if n + 1 == r.rows.len() { "" } else { "," };
+        writeln!(out, "}}{comma}")?;
+    }
+    writeln!(out, "]")
+}
+
+fn unique_keys<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for name in names {
+        let mut key = name.to_string();
+        let mut n = 2;
+        while keys.contains(&key) {
+            key = format!("{name}_{n}");
+            n += 1;
+        }
+        keys.push(key);
+    }
+    keys
+}
+
+/// A value as JSON, keeping its type: numbers stay numbers, dates and times become ISO 8601
+/// strings, bytes a `0x…` hex string. A decimal becomes a number when a JSON reader gets exactly
+/// the same value back, else a string, so no digit is silently lost; non-finite floats become
+/// strings too (`"NaN"`), since JSON has no such numbers.
+pub fn json_value(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .unwrap_or_else(|| J::String(f.to_string())),
+        Value::Decimal(d) => decimal_json(d),
+        Value::Text(s) => J::String(s.clone()),
+        Value::Date(d) => J::String(d.format("%Y-%m-%d").to_string()),
+        Value::Time(t) => J::String(t.format("%H:%M:%S%.f").to_string()),
+        Value::Timestamp(t) => J::String(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+        Value::TimestampTz(t) => J::String(t.to_rfc3339()),
+        Value::Bytes(b) => J::String(hex(b)),
+    }
+}
+
+fn decimal_json(d: &rust_decimal::Decimal) -> serde_json::Value {
+    let text = d.normalize().to_string();
+    if let Ok(i) = text.parse::<i64>() {
+        return serde_json::Value::from(i);
+    }
+    match text
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+    {
+        Some(n) if n.to_string() == text => serde_json::Value::Number(n),
+        _ => serde_json::Value::String(d.to_string()),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + bytes.len() * 2);
+    s.push_str("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Writes RFC 4180 CSV: a header row, then one record per row, NULL as an empty field.
+pub fn write_csv(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(r.columns.iter().map(|c| c.name.as_str()))
+        .map_err(csv_io)?;
+    for row in &r.rows {
+        w.write_record(row.iter().map(csv_field)).map_err(csv_io)?;
+    }
+    w.flush()
+}
+
+fn csv_field(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bytes(b) => hex(b),
+        Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) | Value::Time(_) => {
+            match json_value(v) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cbi_types::ColumnMeta;
+    use chrono_free::*;
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    /// Dates without a chrono dependency of our own: built through serde from cbi-types' format.
+    mod chrono_free {
+        use cbi_types::Value;
+
+        pub fn date(s: &str) -> Value {
+            serde_json::from_value(serde_json::json!({"type": "date", "value": s})).unwrap()
+        }
+
+        pub fn timestamp(s: &str) -> Value {
+            serde_json::from_value(serde_json::json!({"type": "timestamp", "value": s})).unwrap()
+        }
+    }
+
+    fn result(names: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
+        QueryResult {
+            columns: names
+                .iter()
+                .map(|n| ColumnMeta {
+                    name: (*n).into(),
+                    type_name: String::new(),
+                })
+                .collect(),
+            rows,
+            truncated: false,
+            elapsed: Duration::from_millis(7),
+        }
+    }
+
+    fn render(r: &QueryResult, f: Format) -> String {
+        let mut out = Vec::new();
+        write_result(&mut out, r, f).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_keeps_types_and_order() {
+        let r = result(
+            &["z", "a", "a", "when", "price", "blob"],
+            vec![vec![
+                Value::Int(1),
+                Value::Text("x\"y".into()),
+                Value::Null,
+                date("2024-02-29"),
+                Value::Decimal(Decimal::new(1999, 2)),
+                Value::Bytes(vec![0, 255]),
+            ]],
+        );
+        assert_eq!(
+            render(&r, Format::Json),
+            "[\n  {\"z\": 1, \"a\": \"x\\\"y\", \"a_2\": null, \"when\": \"2024-02-29\", \"price\": 19.99, \"blob\": \"0x00ff\"}\n]\n"
+        );
+        assert_eq!(render(&result(&["a"], vec![]), Format::Json), "[]\n");
+    }
+
+    #[test]
+    fn decimals_too_precise_for_json_numbers_stay_strings() {
+        let d = Decimal::from_str_exact("12345678901234567890.123").unwrap();
+        assert_eq!(
+            json_value(&Value::Decimal(d)),
+            serde_json::json!("12345678901234567890.123")
+        );
+        assert_eq!(
+            json_value(&Value::Decimal(Decimal::new(500, 2))),
+            serde_json::json!(5)
+        );
+        assert_eq!(
+            json_value(&Value::Float(f64::NAN)),
+            serde_json::json!("NaN")
+        );
+        assert_eq!(
+            json_value(&timestamp("2024-01-02T03:04:05")),
+            serde_json::json!("2024-01-02T03:04:05")
+        );
+    }
+
+    #[test]
+    fn csv_is_rfc_4180() {
+        let r = result(
+            &["id", "name"],
+            vec![
+                vec![Value::Int(1), Value::Text("a, \"b\"\nc".into())],
+                vec![Value::Int(2), Value::Null],
+            ],
+        );
+        assert_eq!(
+            render(&r, Format::Csv),
+            "id,name\r\n1,\"a, \"\"b\"\"\nc\"\r\n2,\r\n"
+        );
+    }
+
+    #[test]
+    fn table_shows_null_and_footer() {
+        let mut r = result(
+            &["n", "s"],
+            vec![
+                vec![Value::Int(5), Value::Null],
+                vec![Value::Float(2.5), Value::Text("x".repeat(300))],
+            ],
+        );
+        r.truncated = true;
+        let text = render(&r, Format::Table);
+        assert!(text.contains("NULL"), "{text}");
+        assert!(text.contains(&format!("{}…", "x".repeat(MAX_CELL_CHARS - 1))));
+        assert!(!text.contains(&"x".repeat(MAX_CELL_CHARS)));
+        assert!(
+            text.ends_with("2 rows (truncated at 2) in 7 ms\n"),
+            "{text}"
+        );
+        // Numbers are right-aligned: the short one is padded on the left.
+        assert!(text.contains("   5 ┆"), "{text}");
+        r.rows.truncate(1);
+        r.truncated = false;
+        assert_eq!(footer(&r), "1 row in 7 ms");
+        assert_eq!(duration(Duration::from_millis(1250)), "1.2 s");
+    }
+
+    #[test]
+    fn numbers_get_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(27_500), "27,500");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn csv_and_json_round_trip_any_text(cells in proptest::collection::vec("\\PC{0,12}", 1..5)) {
+            let names: Vec<String> = (0..cells.len()).map(|i| format!("c{i}")).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let row: Vec<Value> = cells.iter().map(|c| Value::Text(c.clone())).collect();
+            let r = result(&names, vec![row]);
+
+            let csv_text = render(&r, Format::Csv);
+            let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+            let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            proptest::prop_assert_eq!(records.len(), 1);
+            let back: Vec<&str> = records[0].iter().collect();
+            proptest::prop_assert_eq!(back, cells.iter().map(String::as_str).collect::<Vec<_>>());
+
+            let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
+            for (i, cell) in cells.iter().enumerate() {
+                proptest::prop_assert_eq!(json[0][format!("c{i}")].as_str(), Some(cell.as_str()));
+            }
+        }
+    }
+}
