@@ -1,0 +1,96 @@
+//! The embedded default: with no database named, cbi generates the retail demo once into its
+//! data directory and reuses it afterwards.
+
+use std::collections::BTreeSet;
+
+use crate::support::Cbi;
+
+const DEMO_TABLES: [&str; 8] = [
+    "categories",
+    "customers",
+    "order_items",
+    "orders",
+    "products",
+    "regions",
+    "returns",
+    "stores",
+];
+
+#[test]
+fn no_database_means_the_demo_generated_once() {
+    let cbi = Cbi::new();
+    let data = cbi.dir().join("cbi-data");
+    let data_str = data.to_str().unwrap();
+    let env = [("CBI_DATA_DIR", data_str)];
+
+    let first = cbi.run_with(&["schema"], &env);
+    let out = first.success();
+    assert!(out.starts_with("Database retail-"), "{out}");
+    assert!(
+        out.lines().next().unwrap().contains("(sqlite): 8 tables"),
+        "{out}"
+    );
+    for t in DEMO_TABLES {
+        assert!(out.contains(&format!("\n{t} (~")), "no {t} in\n{out}");
+    }
+    let notice: Vec<&str> = first.stderr.lines().collect();
+    assert_eq!(notice.len(), 1, "{}", first.stderr);
+    assert!(
+        notice[0].contains("created the demo database"),
+        "{}",
+        notice[0]
+    );
+
+    let demo_dir = data.join("demo");
+    let files: Vec<String> = std::fs::read_dir(&demo_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "only the demo file, no leftovers: {files:?}"
+    );
+    assert!(
+        files[0].starts_with("retail-") && files[0].ends_with(".sqlite"),
+        "{files:?}"
+    );
+    let file = demo_dir.join(&files[0]);
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+
+    // The second run reuses the file silently; `--db demo` names the same database.
+    let second = cbi.run_with(
+        &[
+            "sql",
+            "--db",
+            "demo",
+            "--csv",
+            "SELECT count(*) AS n FROM regions",
+        ],
+        &env,
+    );
+    assert_eq!(second.success(), "n\r\n5\r\n");
+    assert!(second.stderr.is_empty(), "{}", second.stderr);
+    let third = cbi.run_with(&["schema", "--json", "--no-samples"], &env);
+    let json: serde_json::Value = serde_json::from_str(third.success()).unwrap();
+    let names: BTreeSet<&str> = json["schema"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, BTreeSet::from(DEMO_TABLES));
+    assert!(third.stderr.is_empty(), "{}", third.stderr);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        modified
+    );
+
+    // database.url: demo in the config file means the same.
+    std::fs::write(cbi.dir().join("cbi.yaml"), "database:\n  url: demo\n").unwrap();
+    let fourth = cbi.run_with(
+        &["sql", "--csv", "SELECT count(*) AS n FROM categories"],
+        &env,
+    );
+    assert_eq!(fourth.success(), "n\r\n12\r\n");
+}
