@@ -40,9 +40,10 @@ pub async fn run(ctx: &Context, args: SqlArgs, out: &mut dyn Write) -> anyhow::R
     let default_limit = u64::try_from(limits.max_rows)
         .unwrap_or(u64::MAX)
         .saturating_add(1);
-    // Field by field, so options the validator gains later keep their defaults.
-    let mut opts = ValidatorOptions::default();
-    opts.default_limit = default_limit;
+    let opts = ValidatorOptions {
+        default_limit,
+        ..ValidatorOptions::default()
+    };
     let validator = SqlValidator::new(conn.dialect(), Arc::new(schema)).with_options(opts);
     let validated = validator.validate(&sql).map_err(|p| refusal(&p))?;
     tracing::info!(sql = %validated.sql, limit_added = validated.limit_added, "running");
