@@ -53,6 +53,14 @@ pub use size::DemoSize;
 pub use sql::{create_table, ddl, index_ddl, insert_statements, literal, table_ddl};
 pub use sqlite::{IfExists, write_sqlite, write_sqlite_with};
 
+/// The demo's semantic file (YAML): table and column descriptions, synonyms, business terms
+/// such as revenue and gross margin, and verified questions. cbi reads it from
+/// [`SEMANTIC_FILE_NAME`] next to the database file.
+pub const SEMANTIC_YAML: &str = include_str!("../data/retail.semantic.yaml");
+
+/// The file name the semantic file is written under, next to `retail.sqlite`.
+pub const SEMANTIC_FILE_NAME: &str = "retail.semantic.yaml";
+
 /// The version of the generated data, stored as `PRAGMA user_version` in SQLite files.
 ///
 /// Bumped whenever a change to this crate changes a single generated value, so a program that

@@ -98,10 +98,29 @@ impl SchemaIndex {
                     }
                 }
             }
-                        // "car" for `cars_data`, "degree" for `Degree_Programs`: one word of a longer name.
+            // "car" for `cars_data`, "degree" for `Degree_Programs`: one word of a longer name.
             if words.len() >= 2 {
                 for w in &words {
-                    if !matches!(w.as_str(), "data" | "info" | "information" | "list" | "table" | "record" | "detail" | "type" | "map" | "ref" | "tbl" | "log" | "in" | "of" | "have" | "be") && w.len() > 2 {
+                    if !matches!(
+                        w.as_str(),
+                        "data"
+                            | "info"
+                            | "information"
+                            | "list"
+                            | "table"
+                            | "record"
+                            | "detail"
+                            | "type"
+                            | "map"
+                            | "ref"
+                            | "tbl"
+                            | "log"
+                            | "in"
+                            | "of"
+                            | "have"
+                            | "be"
+                    ) && w.len() > 2
+                    {
                         phrases.push(Phrase {
                             element: Element::Table(ti),
                             words: vec![w.clone()],
@@ -399,7 +418,7 @@ fn expand_compact(words: &[String]) -> Option<Vec<String>> {
         "empid" => &["employee", "id"],
         "custid" => &["customer", "id"],
         "zipcode" | "zip" | "postcode" => &["zip", "code"],
-                "lifeexpectancy" => &["life", "expectancy"],
+        "lifeexpectancy" => &["life", "expectancy"],
         "mpg" => &["mile", "per", "gallon"],
         "gnp" => &["gross", "national", "product"],
         "gdp" => &["gross", "domestic", "product"],
@@ -422,7 +441,7 @@ fn display_column(t: &TableSchema, words: &[Vec<String>]) -> Option<usize> {
         let w = &words[ci];
         let text = t.columns[ci].type_class() == TypeClass::Text;
         let last = w.last().map(String::as_str).unwrap_or("");
-                let own = !table_words.is_empty() && *w == table_words;
+        let own = !table_words.is_empty() && *w == table_words;
         match (w.len(), last) {
             _ if own && text => 75,
             (1, "name") => 100,
@@ -436,7 +455,7 @@ fn display_column(t: &TableSchema, words: &[Vec<String>]) -> Option<usize> {
             _ => 0,
         }
     };
-        (0..t.columns.len())
+    (0..t.columns.len())
         .map(|ci| (score(ci), ci))
         .filter(|(s, _)| *s >= 60)
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))

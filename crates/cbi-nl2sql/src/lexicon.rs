@@ -172,66 +172,11 @@ pub fn comparison(words: &[&str]) -> Option<(CmpOp, usize, Option<&'static str>)
     None
 }
 
-/// Words that negate what follows.
-pub fn is_negation(w: &str) -> bool {
-    matches!(
-        w,
-        "not"
-            | "no"
-            | "never"
-            | "without"
-            | "none"
-            | "nobody"
-            | "neither"
-            | "nor"
-            | "excluding"
-            | "except"
-    )
-}
-
 /// Words that start the description of which rows are wanted.
 pub fn is_filter_cue(w: &str) -> bool {
     matches!(
         w,
         "whose" | "where" | "with" | "who" | "that" | "which" | "having" | "when" | "whom"
-    )
-}
-
-/// Words that mean "in descending order".
-pub fn is_desc_word(w: &str) -> bool {
-    matches!(
-        w,
-        "descending"
-            | "desc"
-            | "decreasing"
-            | "reverse"
-            | "descend"
-            | "high"
-            | "highest"
-            | "most"
-            | "largest"
-            | "biggest"
-            | "greatest"
-            | "top"
-    )
-}
-
-/// Words that mean "in ascending order".
-pub fn is_asc_word(w: &str) -> bool {
-    matches!(
-        w,
-        "ascending"
-            | "asc"
-            | "increasing"
-            | "ascend"
-            | "alphabetical"
-            | "alphabetically"
-            | "lexicographical"
-            | "lexicographic"
-            | "low"
-            | "lowest"
-            | "smallest"
-            | "least"
     )
 }
 

@@ -42,7 +42,7 @@ impl Mention {
         self.elements.first().map(|(e, _)| *e)
     }
 
-        /// The weight of the best element (elements are sorted best first).
+    /// The weight of the best element (elements are sorted best first).
     fn top(&self) -> f32 {
         self.elements.first().map_or(0.0, |e| e.1)
     }
@@ -68,7 +68,7 @@ impl Mention {
         self.tables().next().is_some()
     }
 
-        pub fn has_column(&self) -> bool {
+    pub fn has_column(&self) -> bool {
         let top = self.top();
         self.columns().any(|c| c.2 >= top - 0.051)
     }
@@ -255,10 +255,12 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             if is_glue(first) || is_glue(last) {
                 continue;
             }
-                        let single_stop = len == 1 && STOP.contains(&first.lemma.as_str());
+            let single_stop = len == 1 && STOP.contains(&first.lemma.as_str());
             // Only these may sit inside a name ("number of products" for `Number_products`);
             // "and", "for", "with" join separate things.
-            if span.iter().any(|t| GLUE.contains(&t.lemma.as_str()) && !INNER_GLUE.contains(&t.lemma.as_str())) {
+            if span.iter().any(|t| {
+                GLUE.contains(&t.lemma.as_str()) && !INNER_GLUE.contains(&t.lemma.as_str())
+            }) {
                 continue;
             }
             // Schema phrases.
@@ -270,13 +272,20 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             let mut elements = if single_stop || content.is_empty() || first.number().is_some() {
                 Vec::new()
             } else {
-                                let hits = idx.lookup(&content);
+                let hits = idx.lookup(&content);
                 let glued = content.len() != span.len();
                 let mut els: Vec<(Element, f32)> = hits
                     .iter()
                     // Across "of", the words must come in the name's own order: "number of
                     // products" is `Number_products`, but "id of courses" is not `course_id`.
-                    .filter(|&&pi| !glued || idx.phrases[pi].words.iter().map(String::as_str).eq(content.iter().copied()))
+                    .filter(|&&pi| {
+                        !glued
+                            || idx.phrases[pi]
+                                .words
+                                .iter()
+                                .map(String::as_str)
+                                .eq(content.iter().copied())
+                    })
                     .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
                     .collect();
                 dedup_best(&mut els);
@@ -371,7 +380,7 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 }
             }
         }
-                match found {
+        match found {
             Some(mut m) => {
                 prefer_tables_over_their_references(&mut m, idx);
                 i = m.end;
@@ -402,7 +411,8 @@ fn prefer_tables_over_their_references(m: &mut Mention, idx: &SchemaIndex) {
         Element::Column(ct, cc) => !tables.iter().any(|&(t, ts)| {
             ts >= *s - 0.051
                 && idx.graph.edges.iter().any(|edge| {
-                    (edge.a == *ct && edge.a_cols == [*cc] && edge.b == t) || (edge.b == *ct && edge.b_cols == [*cc] && edge.a == t)
+                    (edge.a == *ct && edge.a_cols == [*cc] && edge.b == t)
+                        || (edge.b == *ct && edge.b_cols == [*cc] && edge.a == t)
                 })
         }),
         _ => true,
@@ -416,14 +426,23 @@ fn share_modifiers(tokens: &[Token], idx: &SchemaIndex, mentions: &mut Vec<Menti
     let mut k = 1;
     while k < mentions.len() {
         let (prev, cur) = (&mentions[k - 1], &mentions[k]);
-        let between: Vec<&str> = tokens[prev.end..cur.start].iter().map(|t| t.lemma.as_str()).collect();
-        let joined = !between.is_empty() && between.iter().all(|w| matches!(*w, "and" | "," | "or"));
+        let between: Vec<&str> = tokens[prev.end..cur.start]
+            .iter()
+            .map(|t| t.lemma.as_str())
+            .collect();
+        let joined =
+            !between.is_empty() && between.iter().all(|w| matches!(*w, "and" | "," | "or"));
         let prev_words: Vec<&str> = tokens[prev.start..prev.end]
             .iter()
             .filter(|t| !GLUE.contains(&t.lemma.as_str()))
             .map(|t| t.lemma.as_str())
             .collect();
-        if joined && prev.has_column() && prev_words.len() >= 2 && cur.end - cur.start == 1 && !cur.is_value() {
+        if joined
+            && prev.has_column()
+            && prev_words.len() >= 2
+            && cur.end - cur.start == 1
+            && !cur.is_value()
+        {
             let mut words: Vec<&str> = prev_words[..prev_words.len() - 1].to_vec();
             words.push(tokens[cur.start].lemma.as_str());
             let mut els: Vec<(Element, f32)> = idx

@@ -218,7 +218,7 @@ impl<'a> Planner<'a> {
         self.penalties.push((factor, why.into()));
     }
 
-        fn first_filter_cue(&self, from: usize) -> usize {
+    fn first_filter_cue(&self, from: usize) -> usize {
         (from..self.toks.len())
             .find(|&i| {
                 is_filter_cue(self.lemma(i))
@@ -259,9 +259,13 @@ impl<'a> Planner<'a> {
             .copied()
             .filter(|c| c.2 >= best - 0.051)
             .collect();
-                // The subject's own reading may be a little weaker ("age" is `Pets.pet_age` in a
+        // The subject's own reading may be a little weaker ("age" is `Pets.pet_age` in a
         // question about pets, even though `Student.Age` matches the word exactly).
-        let near: Vec<(usize, usize, f32)> = cands.iter().copied().filter(|c| c.2 >= best - 0.151).collect();
+        let near: Vec<(usize, usize, f32)> = cands
+            .iter()
+            .copied()
+            .filter(|c| c.2 >= best - 0.151)
+            .collect();
         let pick = |t: usize| top.iter().find(|c| c.0 == t).map(|c| (c.0, c.1));
         let pick_near = |t: usize| near.iter().find(|c| c.0 == t).map(|c| (c.0, c.1));
         let in_play: Vec<usize> = self.resolved.iter().flatten().map(|r| r.0).collect();
@@ -269,7 +273,7 @@ impl<'a> Planner<'a> {
         let adjacent = self.adjacent_table(mi);
         let choice = adjacent
             .and_then(|t| cands.iter().find(|c| c.0 == t).map(|c| (c.0, c.1)))
-                        .or_else(|| self.subject.and_then(pick))
+            .or_else(|| self.subject.and_then(pick))
             .or_else(|| self.subject.and_then(pick_near))
             .or_else(|| self.tables.iter().find_map(|&t| pick(t)))
             .or_else(|| in_play.iter().find_map(|&t| pick(t)))
@@ -485,18 +489,26 @@ impl<'a> Planner<'a> {
     /// The table the question is about: the first table named outside ordering/grouping
     /// phrases; else the table that explains the most mentions.
     fn pick_subject(&mut self) {
-                for (mi, m) in self.ments.iter().enumerate() {
+        for (mi, m) in self.ments.iter().enumerate() {
             // Part of a table's name ("series" for `TV_series`) is weak evidence: such tables
             // compete below on how many mentions they explain.
             if m.elements.first().is_some_and(|e| e.1 < 0.9) {
                 continue;
             }
-                        // "document ids", "singer names": a column phrase that names its own table.
+            // "document ids", "singer names": a column phrase that names its own table.
             if !m.has_table() && m.has_column() {
-                let lemmas: Vec<&str> = self.toks[m.start..m.end].iter().map(|t| t.lemma.as_str()).collect();
+                let lemmas: Vec<&str> = self.toks[m.start..m.end]
+                    .iter()
+                    .map(|t| t.lemma.as_str())
+                    .collect();
                 let top = m.elements.first().map_or(0.0, |e| e.1);
                 let named = m.columns().find(|&(t, _, w)| {
-                    w >= top - 0.051 && !self.idx.tables[t].words.is_empty() && self.idx.tables[t].words.iter().all(|x| lemmas.contains(&x.as_str()))
+                    w >= top - 0.051
+                        && !self.idx.tables[t].words.is_empty()
+                        && self.idx.tables[t]
+                            .words
+                            .iter()
+                            .all(|x| lemmas.contains(&x.as_str()))
                 });
                 if let Some((t, _, _)) = named {
                     let prev = m.start.checked_sub(1).map_or("", |i| self.lemma(i));
@@ -537,7 +549,7 @@ impl<'a> Planner<'a> {
                     seen.push(t);
                 }
             }
-                        for v in &m.values {
+            for v in &m.values {
                 if !seen.contains(&v.table) {
                     score[v.table] += 0.8;
                     seen.push(v.table);
@@ -645,7 +657,7 @@ impl<'a> Planner<'a> {
                 return;
             }
         }
-                // "total number of" is a count, not a sum.
+        // "total number of" is a count, not a sum.
         if start >= 3 && self.lemma(start - 3) == "total" {
             self.cue[start - 3] = true;
         }
@@ -878,14 +890,16 @@ impl<'a> Planner<'a> {
                 cue = Some(i);
                 break;
             }
-                        if matches!(a, "alphabetically" | "alphabetical") {
+            if matches!(a, "alphabetically" | "alphabetical") {
                 cue = Some(i);
                 break;
             }
         }
         // "Sort employee names by their age": a sorting verb first, its keys after "by".
         if cue.is_none() && matches!(self.lemma(0), "sort" | "order" | "rank" | "arrange") {
-            if let Some(by) = (1..n).find(|&k| self.lemma(k) == "by" && self.mention_at(k).is_none()) {
+            if let Some(by) =
+                (1..n).find(|&k| self.lemma(k) == "by" && self.mention_at(k).is_none())
+            {
                 self.cue[0] = true;
                 cue = Some(by - 1);
             }
@@ -1004,7 +1018,6 @@ impl<'a> Planner<'a> {
                         | "number"
                         | "value"
                         | "count"
-                        | "the"
                 ) || self.toks[i].kind == TokenKind::Punct && w == ","
                 {
                     i += 1;
@@ -1097,8 +1110,19 @@ impl<'a> Planner<'a> {
                 "each" | "every" if i == 0 || self.mention_before(i, &[]).is_none() => Some(i + 1),
                 "per" => Some(i + 1),
                 // "the maximum accelerate for different number of cylinders"
-                "different" | "distinct" if prev == "for" || (prev == "the" && self.lemma(i.wrapping_sub(2)) == "all" && self.lemma(i.wrapping_sub(3)) == "for") => {
-                    Some(if self.lemma(i + 1) == "number" && self.lemma(i + 2) == "of" { i + 3 } else { i + 1 })
+                "different" | "distinct"
+                    if prev == "for"
+                        || (prev == "the"
+                            && self.lemma(i.wrapping_sub(2)) == "all"
+                            && self.lemma(i.wrapping_sub(3)) == "for") =>
+                {
+                    Some(
+                        if self.lemma(i + 1) == "number" && self.lemma(i + 2) == "of" {
+                            i + 3
+                        } else {
+                            i + 1
+                        },
+                    )
                 }
                 "by" if !matches!(
                     prev,
@@ -1162,7 +1186,7 @@ impl<'a> Planner<'a> {
                     i += 1;
                     continue;
                 }
-                                if !self.tables.contains(&t) {
+                if !self.tables.contains(&t) {
                     self.tables.push(t);
                 }
                 // A column of that table asked for up front ("template ids … for each
@@ -1178,7 +1202,13 @@ impl<'a> Planner<'a> {
                         self.group.push(e.clone());
                     }
                     if !self.select.iter().any(|x| x.expr == e) {
-                        self.select.insert(0, SelectItem { expr: e, alias: None });
+                        self.select.insert(
+                            0,
+                            SelectItem {
+                                expr: e,
+                                alias: None,
+                            },
+                        );
                     }
                     i = self.ments[mi].end;
                     continue;
@@ -1358,10 +1388,17 @@ impl<'a> Planner<'a> {
                 continue;
             }
             // "the maximum age" asked for is an aggregate, left to the aggregate pass.
-                        if matches!(w.as_str(), "maximum" | "minimum" | "max" | "min")
+            if matches!(w.as_str(), "maximum" | "minimum" | "max" | "min")
                 && i < self.first_filter_cue(1)
-                && (self.is_aggregate_head(i) || matches!(self.lemma(i.wrapping_sub(1)), "and" | "," | "the" | "its" | "their"))
-                && !matches!(self.lemma(i.wrapping_sub(1)), "with" | "has" | "have" | "had")
+                && (self.is_aggregate_head(i)
+                    || matches!(
+                        self.lemma(i.wrapping_sub(1)),
+                        "and" | "," | "the" | "its" | "their"
+                    ))
+                && !matches!(
+                    self.lemma(i.wrapping_sub(1)),
+                    "with" | "has" | "have" | "had"
+                )
             {
                 i += 1;
                 continue;
@@ -1659,13 +1696,20 @@ impl<'a> Planner<'a> {
             }
             // "between one and two paragraphs", "1 to 2 paragraphs": a range of related rows.
             {
-                let (a_at, sep) = if self.lemma(i) == "between" { (i + 1, "and") } else { (i, "to") };
+                let (a_at, sep) = if self.lemma(i) == "between" {
+                    (i + 1, "and")
+                } else {
+                    (i, "to")
+                };
                 if let (Some(a), true, Some(b)) = (
                     self.toks.get(a_at).and_then(Token::number),
                     self.lemma(a_at + 1) == sep,
                     self.toks.get(a_at + 2).and_then(Token::number),
                 ) {
-                    if let Some(mi) = self.mention_after(a_at + 3, &["different", "distinct"]).filter(|&m| self.ments[m].has_table() && !self.used[m]) {
+                    if let Some(mi) = self
+                        .mention_after(a_at + 3, &["different", "distinct"])
+                        .filter(|&m| self.ments[m].has_table() && !self.used[m])
+                    {
                         let t = self.ments[mi].tables().next().unwrap_or(0);
                         self.used[mi] = true;
                         if !self.tables.contains(&t) {
@@ -1674,7 +1718,11 @@ impl<'a> Planner<'a> {
                         if self.group.is_empty() {
                             self.group_by_subject();
                         }
-                        self.having.push(Condition::Between { expr: Expr::CountStar, low: num_lit(a), high: num_lit(b) });
+                        self.having.push(Condition::Between {
+                            expr: Expr::CountStar,
+                            low: num_lit(a),
+                            high: num_lit(b),
+                        });
                         for k in i..a_at + 3 {
                             self.cue[k] = true;
                         }
@@ -1725,7 +1773,10 @@ impl<'a> Planner<'a> {
             if words[0] == "or" {
                 // "2 or more paragraphs": a count of related rows.
                 if let Some(v) = i.checked_sub(1).and_then(|k| self.toks[k].number()) {
-                    if let Some(mi) = self.mention_after(rhs_at, &["different", "distinct"]).filter(|&m| self.ments[m].has_table() && !self.used[m] && !self.cue[i - 1]) {
+                    if let Some(mi) = self
+                        .mention_after(rhs_at, &["different", "distinct"])
+                        .filter(|&m| self.ments[m].has_table() && !self.used[m] && !self.cue[i - 1])
+                    {
                         let t = self.ments[mi].tables().next().unwrap_or(0);
                         self.used[mi] = true;
                         if !self.tables.contains(&t) {
@@ -1734,7 +1785,11 @@ impl<'a> Planner<'a> {
                         if self.group.is_empty() {
                             self.group_by_subject();
                         }
-                        self.having.push(Condition::Compare { left: Expr::CountStar, op, right: Operand::Literal(num_lit(v)) });
+                        self.having.push(Condition::Compare {
+                            left: Expr::CountStar,
+                            op,
+                            right: Operand::Literal(num_lit(v)),
+                        });
                         for k in i - 1..rhs_at {
                             self.cue[k] = true;
                         }
@@ -1872,7 +1927,7 @@ impl<'a> Planner<'a> {
                 let col_after = self
                     .mention_after(avg_at + 1, &["of", "the", "all"])
                     .filter(|&m| self.ments[m].has_column());
-                                let left = self.comparison_left(i, implied, avg_at + 1).or_else(|| {
+                let left = self.comparison_left(i, implied, avg_at + 1).or_else(|| {
                     let mi = col_after?;
                     let (t, c) = self.resolve(mi)?;
                     Some((self.col_expr(t, c), false))
@@ -1989,7 +2044,18 @@ impl<'a> Planner<'a> {
             // "in 2014": a year column in play.
             if (1000.0..=2100.0).contains(&v)
                 && v.fract() == 0.0
-                && matches!(prev, "in" | "of" | "year" | "during" | "from" | "both" | "either" | "since" | "for" | "on")
+                && matches!(
+                    prev,
+                    "in" | "of"
+                        | "year"
+                        | "during"
+                        | "from"
+                        | "both"
+                        | "either"
+                        | "since"
+                        | "for"
+                        | "on"
+                )
             {
                 if let Some((t, c)) = self.year_column_near(i) {
                     self.cue[i] = true;
@@ -2042,7 +2108,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-        /// An unused column mention before the first filter cue that belongs to table `t` (or is a
+    /// An unused column mention before the first filter cue that belongs to table `t` (or is a
     /// foreign key into it).
     fn head_column_in(&mut self, t: usize) -> Option<(usize, usize, usize)> {
         let head_end = self.first_filter_cue(1);
@@ -2054,7 +2120,8 @@ impl<'a> Planner<'a> {
             let hit = m.columns().find(|&(ct, cc, _)| {
                 ct == t
                     || self.idx.graph.edges.iter().any(|e| {
-                        (e.a == ct && e.a_cols == [cc] && e.b == t) || (e.b == ct && e.b_cols == [cc] && e.a == t)
+                        (e.a == ct && e.a_cols == [cc] && e.b == t)
+                            || (e.b == ct && e.b_cols == [cc] && e.a == t)
                     })
             });
             if let Some((ct, cc, _)) = hit {
@@ -2274,13 +2341,26 @@ impl<'a> Planner<'a> {
                     .unwrap_or(Literal::Text(value.clone())),
                 _ => Literal::Text(value.clone()),
             };
-                        // "students who do not have a cat": the value lives in a related table, so the
+            // "students who do not have a cat": the value lives in a related table, so the
             // negation is about the relationship, not the row.
             let related = self.subject.is_some_and(|s| s != t);
             if negated && related {
-                if let Some(Condition::InQuery { expr, mut query, negated: _ }) = self.not_in_related(t) {
-                    query.filters.push(Condition::Compare { left: e, op: CmpOp::Eq, right: Operand::Literal(lit) });
-                    self.filters.push(Condition::InQuery { expr, query, negated: true });
+                if let Some(Condition::InQuery {
+                    expr,
+                    mut query,
+                    negated: _,
+                }) = self.not_in_related(t)
+                {
+                    query.filters.push(Condition::Compare {
+                        left: e,
+                        op: CmpOp::Eq,
+                        right: Operand::Literal(lit),
+                    });
+                    self.filters.push(Condition::InQuery {
+                        expr,
+                        query,
+                        negated: true,
+                    });
                     continue;
                 }
             }
@@ -2512,7 +2592,7 @@ impl<'a> Planner<'a> {
                         && self.ments[mi].has_column()
                         && (ch.distinct || !self.ments[mi].has_table()) =>
                 {
-                                        self.used[mi] = true;
+                    self.used[mi] = true;
                     match self.resolve(mi) {
                         // "how many different countries": distinct values; "how many models":
                         // rows of the table holding them.
@@ -2532,7 +2612,7 @@ impl<'a> Planner<'a> {
                         None => Expr::CountStar,
                     }
                 }
-                                Some(mi) => {
+                Some(mi) => {
                     let mut item = Expr::CountStar;
                     if let Some(t) = self.ments[mi].tables().next() {
                         if !self.used[mi] {
@@ -2545,7 +2625,11 @@ impl<'a> Planner<'a> {
                         // the counted table once other tables are joined in.
                         if ch.distinct {
                             if let Some(pk) = self.idx.tables[t].pk {
-                                item = Expr::Agg { func: AggFunc::Count, arg: Box::new(self.col_expr(t, pk)), distinct: true };
+                                item = Expr::Agg {
+                                    func: AggFunc::Count,
+                                    arg: Box::new(self.col_expr(t, pk)),
+                                    distinct: true,
+                                };
                             }
                         }
                     }
@@ -2611,7 +2695,20 @@ impl<'a> Planner<'a> {
                     (pm.end..m.start).all(|k| {
                         matches!(
                             self.lemma(k),
-                            "and" | "," | "the" | "their" | "its" | "also" | "as" | "well" | "along" | "with" | "together" | "corresponding" | "respective" | "plus"
+                            "and"
+                                | ","
+                                | "the"
+                                | "their"
+                                | "its"
+                                | "also"
+                                | "as"
+                                | "well"
+                                | "along"
+                                | "with"
+                                | "together"
+                                | "corresponding"
+                                | "respective"
+                                | "plus"
                         )
                     })
                 });
@@ -2641,7 +2738,7 @@ impl<'a> Planner<'a> {
             } else if let Some(Element::Term(ti)) = m.best_element() {
                 if let cbi_types::TermTarget::Column(_) = self.idx.term(ti) {
                     self.used[mi] = true;
-                                        let e = self.term_expr(ti);
+                    let e = self.term_expr(ti);
                     self.select.push(SelectItem {
                         expr: e,
                         alias: None,
@@ -2658,7 +2755,10 @@ impl<'a> Planner<'a> {
                         }
                         let e = self.col_expr(t, d);
                         if !self.select.iter().any(|s| s.expr == e) {
-                            self.select.push(SelectItem { expr: e, alias: None });
+                            self.select.push(SelectItem {
+                                expr: e,
+                                alias: None,
+                            });
                         }
                         picked.push(mi);
                     }
@@ -2861,7 +2961,7 @@ impl<'a> Planner<'a> {
                 unexplained.push(t.text.clone());
             }
         }
-                if !unexplained.is_empty() {
+        if !unexplained.is_empty() {
             let f = 0.85f32.powi(unexplained.len().min(4) as i32);
             self.penalize(f, format!("not used: {}", unexplained.join(", ")));
         }
@@ -2875,14 +2975,37 @@ impl<'a> Planner<'a> {
             let w = t.lemma.as_str();
             let shaping = t.number().is_some_and(|_| !t.spelled || t.lemma != "one")
                 || t.quoted().is_some()
-                || matches!(w, "each" | "per" | "every" | "order" | "ordered" | "sorted" | "sort" | "not" | "no" | "never" | "without" | "both" | "except" | "than" | "average" | "total" | "most" | "least")
+                || matches!(
+                    w,
+                    "each"
+                        | "per"
+                        | "every"
+                        | "order"
+                        | "ordered"
+                        | "sorted"
+                        | "sort"
+                        | "not"
+                        | "no"
+                        | "never"
+                        | "without"
+                        | "both"
+                        | "except"
+                        | "than"
+                        | "average"
+                        | "total"
+                        | "most"
+                        | "least"
+                )
                 || superlative(w).is_some();
             if shaping {
                 lost.push(t.text.clone());
             }
         }
         if !lost.is_empty() {
-            self.penalize(0.75f32.powi(lost.len().min(3) as i32), format!("did not use: {}", lost.join(", ")));
+            self.penalize(
+                0.75f32.powi(lost.len().min(3) as i32),
+                format!("did not use: {}", lost.join(", ")),
+            );
         }
         for m in self.ments {
             if m.corrected {
@@ -3085,7 +3208,10 @@ fn rank_by_context(ments: &mut [Mention], idx: &SchemaIndex) {
                 }
                 if others.contains(&t) {
                     s += 1.0;
-                } else if others.iter().any(|&o| idx.graph.links_between(o, t).next().is_some()) {
+                } else if others
+                    .iter()
+                    .any(|&o| idx.graph.links_between(o, t).next().is_some())
+                {
                     s += 0.3;
                 }
             }

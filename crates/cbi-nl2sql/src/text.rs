@@ -63,7 +63,8 @@ pub fn tokenize(question: &str) -> Vec<Token> {
     let pos = |k: usize| bytes.get(k).map(|&(p, _)| p).unwrap_or(question.len());
     while i < n {
         let c = bytes[i].1;
-        if c.is_whitespace() {
+        // Underscores separate words: "section_name" is "section name".
+        if c.is_whitespace() || c == '_' {
             i += 1;
             continue;
         }
@@ -119,7 +120,12 @@ pub fn tokenize(question: &str) -> Vec<Token> {
             while j < n {
                 let cj = bytes[j].1;
                 let keep = cj.is_alphanumeric()
-                    || cj == '_'
+                    // O'Hara, but not the 's of a possessive or the 't of don't
+                    || (cj == '\''
+                        && at(j - 1).is_some_and(char::is_alphabetic)
+                        && at(j + 1).is_some_and(char::is_alphabetic)
+                        && !(matches!(at(j + 1), Some('s' | 'S' | 't' | 'T'))
+                            && at(j + 2).is_none_or(|a| !a.is_alphanumeric())))
                     || ((cj == '.' || cj == ',')
                         && at(j - 1).is_some_and(|p| p.is_ascii_digit())
                         && at(j + 1).is_some_and(|p| p.is_ascii_digit()))
@@ -166,7 +172,13 @@ pub fn tokenize(question: &str) -> Vec<Token> {
     }
 
     let mut tokens: Vec<Token> = Vec::with_capacity(raw.len());
-    for (k, (start, end, kind)) in raw.into_iter().enumerate() {
+    let kinds: Vec<Option<RawKind>> = raw
+        .iter()
+        .map(|r| Some(r.2.clone()))
+        .skip(1)
+        .chain(std::iter::once(None))
+        .collect();
+    for (k, ((start, end, kind), next_kind)) in raw.into_iter().zip(kinds).enumerate() {
         let text = question[start..end].to_string();
         let norm = text.to_lowercase();
         let (kind, lemma) = match kind {
@@ -177,7 +189,14 @@ pub fn tokenize(question: &str) -> Vec<Token> {
             RawKind::Word => match parse_number(&norm) {
                 Some(v) => (TokenKind::Number(v), norm.clone()),
                 None => {
-                    let base = norm.trim_end_matches("n't");
+                    // "don't" arrives as "don" + "'t": give the verb its own form back.
+                    let contracted = matches!(next_kind, Some(RawKind::Not)) && norm.ends_with('n');
+                    let base = match norm.as_str() {
+                        "won" if contracted => "will",
+                        "can" | "ain" => norm.as_str(),
+                        n if contracted => &n[..n.len() - 1],
+                        n => n,
+                    };
                     (TokenKind::Word, lemma_of(base))
                 }
             },
@@ -203,6 +222,7 @@ pub fn tokenize(question: &str) -> Vec<Token> {
     tokens
 }
 
+#[derive(Clone)]
 enum RawKind {
     Word,
     Quoted(String),

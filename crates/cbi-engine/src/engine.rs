@@ -1,0 +1,507 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cbi_nl2sql::{
+    GenerateOptions, Generation, PlanOptions, Prepared, SqlValidator, ValidatorOptions, generate,
+    payload_choice,
+};
+use cbi_schema::{AugmentOptions, CacheOptions, SchemaAugmenter, SchemaCache, check_semantic};
+use cbi_session::SessionManager;
+use cbi_types::{
+    AugmentedSchema, Clarification, Config, Connection, ConversationTurn, Intent, QueryLimits,
+    SemanticModel, SessionId,
+};
+use chrono::Utc;
+use dashmap::DashMap;
+
+use crate::response::{ConfidenceBand, QueryResponse, Timings, summarize_result};
+use crate::{Error, Result};
+
+/// Knobs of the engine beyond the configuration file.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Ask a clarifying question when a question is ambiguous (benchmarks turn this off).
+    pub clarify: bool,
+    /// The user sessions belong to when none is given.
+    pub user_id: String,
+    /// How much the schema augmenter may read.
+    pub augment: AugmentOptions,
+    /// "Today" for relative dates; by default the latest date in the data.
+    pub reference_date: Option<chrono::NaiveDate>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            clarify: true,
+            user_id: "default".to_string(),
+            augment: AugmentOptions::default(),
+            reference_date: None,
+        }
+    }
+}
+
+/// A database the engine can answer questions about.
+struct Database {
+    conn: Arc<dyn Connection>,
+    semantic: SemanticModel,
+    ready: tokio::sync::Mutex<Option<Arc<Ready>>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("conn", &self.conn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything built once per schema version.
+#[derive(Debug)]
+struct Ready {
+    schema: Arc<AugmentedSchema>,
+    prepared: Prepared,
+    validator: SqlValidator,
+}
+
+/// The conversational BI engine. Cheap to share behind an `Arc`; every method takes `&self`.
+#[derive(Debug)]
+pub struct ConversationalBiEngine {
+    config: Config,
+    opts: EngineOptions,
+    sessions: Arc<SessionManager>,
+    schemas: SchemaCache,
+    databases: DashMap<String, Arc<Database>>,
+}
+
+impl ConversationalBiEngine {
+    /// An engine configured by a configuration file (sessions in the configured store).
+    pub async fn new(config: Config) -> Result<Self> {
+        let sessions = Arc::new(SessionManager::open(&config.session).await?);
+        Ok(Self::with_sessions(
+            config,
+            sessions,
+            EngineOptions::default(),
+        ))
+    }
+
+    /// An engine over an existing session manager (in-memory sessions for tests and benchmarks).
+    pub fn with_sessions(
+        config: Config,
+        sessions: Arc<SessionManager>,
+        opts: EngineOptions,
+    ) -> Self {
+        let cache = CacheOptions {
+            dir: config
+                .cache
+                .enable_schema_cache
+                .then(|| config.cache.dir.clone())
+                .flatten(),
+            ..CacheOptions::default()
+        };
+        ConversationalBiEngine {
+            schemas: SchemaCache::new(SchemaAugmenter::new(opts.augment.clone()), cache),
+            config,
+            opts,
+            sessions,
+            databases: DashMap::new(),
+        }
+    }
+
+    pub fn sessions(&self) -> &Arc<SessionManager> {
+        &self.sessions
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Connects to a database (read-only) and returns the name sessions refer to it by (the
+    /// connection string with any password masked). Attaching twice reuses the connection.
+    pub async fn attach(&self, url: &str, semantic: SemanticModel) -> Result<String> {
+        let parsed = cbi_db::ConnectionUrl::parse(url)?;
+        let key = parsed.to_string();
+        if self.databases.contains_key(&key) {
+            return Ok(key);
+        }
+        let conn = parsed.connect(&cbi_db::ConnectOptions::default()).await?;
+        self.attach_connection(&key, conn, semantic);
+        Ok(key)
+    }
+
+    /// Attaches an already open connection under a name.
+    pub fn attach_connection(&self, key: &str, conn: Arc<dyn Connection>, semantic: SemanticModel) {
+        self.databases.insert(
+            key.to_string(),
+            Arc::new(Database {
+                conn,
+                semantic,
+                ready: tokio::sync::Mutex::new(None),
+            }),
+        );
+    }
+
+    /// Starts a conversation about a database (attached on the way if needed).
+    pub async fn create_session(&self, url: &str) -> Result<SessionId> {
+        let key = self.attach(url, SemanticModel::default()).await?;
+        Ok(self.sessions.create(&self.opts.user_id, &key).await?)
+    }
+
+    /// Starts a conversation about an attached database, for a user.
+    pub async fn create_session_for(&self, user_id: &str, key: &str) -> Result<SessionId> {
+        if !self.databases.contains_key(key) {
+            return Err(Error::UnknownDatabase(key.to_string()));
+        }
+        Ok(self.sessions.create(user_id, key).await?)
+    }
+
+    /// The augmented schema of an attached database.
+    pub async fn schema(&self, key: &str) -> Result<Arc<AugmentedSchema>> {
+        let db = self.database(key)?;
+        Ok(self.ready(key, &db).await?.schema.clone())
+    }
+
+    fn database(&self, key: &str) -> Result<Arc<Database>> {
+        self.databases
+            .get(key)
+            .map(|d| d.clone())
+            .ok_or_else(|| Error::UnknownDatabase(key.to_string()))
+    }
+
+    async fn ready(&self, key: &str, db: &Database) -> Result<Arc<Ready>> {
+        let schema = self.schemas.get(key, &db.conn, &db.semantic).await?;
+        let mut slot = db.ready.lock().await;
+        if let Some(r) = slot.as_ref() {
+            if Arc::ptr_eq(&r.schema, &schema) {
+                return Ok(r.clone());
+            }
+        }
+        if !db.semantic.is_empty() {
+            check_semantic(
+                &db.semantic,
+                &schema.schema,
+                std::path::Path::new("semantic file"),
+            )?;
+        }
+        let validator = SqlValidator::new(db.conn.dialect(), Arc::new(schema.schema.clone()))
+            .with_options(ValidatorOptions {
+                default_limit: self.config.performance.max_rows as u64,
+                ..ValidatorOptions::default()
+            });
+        let ready = Arc::new(Ready {
+            prepared: Prepared::new(schema.clone()),
+            schema,
+            validator,
+        });
+        *slot = Some(ready.clone());
+        Ok(ready)
+    }
+
+    fn limits(&self) -> QueryLimits {
+        self.config.query_limits()
+    }
+
+    /// Answers a question in a session: generates SQL, validates it, runs it read-only and
+    /// records the turn.
+    pub async fn process_query(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
+        self.answer(session, question, true).await
+    }
+
+    /// Like [`ConversationalBiEngine::process_query`] but without running the SQL (the
+    /// response has no result). For benchmarks and `--dry-run`.
+    pub async fn generate_only(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
+        self.answer(session, question, false).await
+    }
+
+    async fn answer(&self, id: SessionId, question: &str, execute: bool) -> Result<QueryResponse> {
+        let t0 = Instant::now();
+        let question = question.trim();
+        if question.is_empty() {
+            return Err(Error::Nothing("the question is empty".into()));
+        }
+        let session = self.sessions.get(id).await?;
+        let db = self.database(&session.database)?;
+        let ready = self.ready(&session.database, &db).await?;
+        let mut timings = Timings {
+            schema: t0.elapsed(),
+            ..Timings::default()
+        };
+
+        if let Some(path) = export_request(question) {
+            return self
+                .export(id, &session, &db, &ready, question, path, t0, timings)
+                .await;
+        }
+
+        // An answer to a clarifying question re-plans the original question with the choice.
+        let mut plan = PlanOptions {
+            reference_date: self.opts.reference_date,
+            ..PlanOptions::default()
+        };
+        let mut asked = question.to_string();
+        if let Some(c) = &session.context.pending_clarification {
+            if let Some(choice) = pick_option(c, question) {
+                plan.choices.push(choice);
+                asked = c.original_query.clone();
+            }
+        }
+        let g0 = Instant::now();
+        let generation = generate(
+            &ready.prepared,
+            &asked,
+            &GenerateOptions {
+                dialect: db.conn.dialect(),
+                plan,
+                clarify: self.opts.clarify,
+            },
+        )?;
+        timings.generate = g0.elapsed();
+
+        if let Some(clarification) = generation.clarification.clone() {
+            let turn = self.turn(question, None, None, Intent::Clarify, &generation);
+            let clar = clarification.clone();
+            let s = self
+                .sessions
+                .update_context_with(id, move |ctx| {
+                    ctx.pending_clarification = Some(clar);
+                })
+                .await?;
+            let s = self.sessions.record_turn(s.id, turn).await?;
+            timings.total = t0.elapsed();
+            return Ok(QueryResponse {
+                session_id: id,
+                turn_id: s.turn_count,
+                question: question.to_string(),
+                intent: Intent::Clarify,
+                sql: None,
+                result: None,
+                confidence: generation.confidence,
+                confidence_band: ConfidenceBand::of(generation.confidence),
+                reasons: generation.reasons,
+                explanation: generation.explanation,
+                summary: None,
+                verified: false,
+                clarification: Some(clarification),
+                export_path: None,
+                timings,
+            });
+        }
+
+        let raw = generation
+            .sql
+            .clone()
+            .ok_or_else(|| Error::Nothing("no SQL was generated".into()))?;
+        let v0 = Instant::now();
+        let validated = ready.validator.validate(&raw).map_err(Error::Invalid)?;
+        timings.validate = v0.elapsed();
+
+        let result = if execute {
+            let e0 = Instant::now();
+            let r = db.conn.query(&validated.sql, self.limits()).await?;
+            timings.execute = e0.elapsed();
+            Some(r)
+        } else {
+            None
+        };
+        let summary = result.as_ref().map(summarize_result);
+        let turn = self.turn(
+            question,
+            Some(validated.sql.clone()),
+            summary.clone(),
+            generation.intent,
+            &generation,
+        );
+        let tables: Vec<String> = generation
+            .query
+            .as_ref()
+            .map(|q| q.all_tables())
+            .unwrap_or_default();
+        let s = self
+            .sessions
+            .update_context_with(id, move |ctx| {
+                ctx.pending_clarification = None;
+                if let Some(first) = tables.first() {
+                    ctx.current_focus = Some(first.clone());
+                }
+                ctx.mentioned_tables.extend(tables);
+            })
+            .await?;
+        let s = self.sessions.record_turn(s.id, turn).await?;
+        timings.total = t0.elapsed();
+        Ok(QueryResponse {
+            session_id: id,
+            turn_id: s.turn_count,
+            question: question.to_string(),
+            intent: generation.intent,
+            sql: Some(validated.sql),
+            result,
+            confidence: generation.confidence,
+            confidence_band: ConfidenceBand::of(generation.confidence),
+            reasons: generation.reasons,
+            explanation: generation.explanation,
+            summary,
+            verified: generation.verified,
+            clarification: None,
+            export_path: None,
+            timings,
+        })
+    }
+
+    fn turn(
+        &self,
+        question: &str,
+        sql: Option<String>,
+        summary: Option<String>,
+        intent: Intent,
+        g: &Generation,
+    ) -> ConversationTurn {
+        ConversationTurn {
+            turn_id: 0,
+            timestamp: Utc::now(),
+            user_query: question.to_string(),
+            sql,
+            results_summary: summary,
+            entities_mentioned: g.query.as_ref().map(|q| q.all_tables()).unwrap_or_default(),
+            intent,
+            plan: g.query.as_ref().and_then(|q| serde_json::to_value(q).ok()),
+        }
+    }
+
+    /// "export that (to FILE)": runs the last answer's SQL again, for the caller to save.
+    #[allow(clippy::too_many_arguments)]
+    async fn export(
+        &self,
+        id: SessionId,
+        session: &cbi_types::Session,
+        db: &Database,
+        ready: &Ready,
+        question: &str,
+        path: Option<String>,
+        t0: Instant,
+        mut timings: Timings,
+    ) -> Result<QueryResponse> {
+        let last = session
+            .context
+            .last_sql_turn()
+            .and_then(|t| t.sql.clone())
+            .ok_or_else(|| Error::Nothing("there is no earlier answer to export yet".into()))?;
+        let validated = ready.validator.validate(&last).map_err(Error::Invalid)?;
+        let e0 = Instant::now();
+        let result = db.conn.query(&validated.sql, self.limits()).await?;
+        timings.execute = e0.elapsed();
+        let summary = summarize_result(&result);
+        let turn = ConversationTurn {
+            turn_id: 0,
+            timestamp: Utc::now(),
+            user_query: question.to_string(),
+            sql: Some(validated.sql.clone()),
+            results_summary: Some(summary.clone()),
+            entities_mentioned: Vec::new(),
+            intent: Intent::Export,
+            plan: None,
+        };
+        let s = self.sessions.record_turn(id, turn).await?;
+        timings.total = t0.elapsed();
+        Ok(QueryResponse {
+            session_id: id,
+            turn_id: s.turn_count,
+            question: question.to_string(),
+            intent: Intent::Export,
+            sql: Some(validated.sql),
+            result: Some(result),
+            confidence: 1.0,
+            confidence_band: ConfidenceBand::High,
+            reasons: Vec::new(),
+            explanation: "Exports the previous answer.".into(),
+            summary: Some(summary),
+            verified: false,
+            clarification: None,
+            export_path: path,
+            timings,
+        })
+    }
+
+    /// Removes sessions idle past the configured timeout (also done by
+    /// [`SessionManager::spawn_expiry_task`]).
+    pub async fn expire_idle(&self) -> Result<usize> {
+        Ok(self.sessions.expire_idle().await?)
+    }
+
+    /// Time limit applied to every query.
+    pub fn query_timeout(&self) -> Duration {
+        self.limits().timeout
+    }
+}
+
+/// "export that", "export to sales.csv", "save this as report.csv", "download it": Some(path?)
+/// when the question asks to export the previous answer.
+fn export_request(question: &str) -> Option<Option<String>> {
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let first = words.first().copied().unwrap_or("");
+    if !matches!(first, "export" | "save" | "download") {
+        return None;
+    }
+    // "save" and "download" need an object that refers back ("that", "it", "this") or a file.
+    let refers = words.iter().any(|w| {
+        matches!(
+            w.trim_matches(|c: char| !c.is_alphanumeric()),
+            "that" | "it" | "this" | "those" | "these" | "results" | "result" | "csv" | "answer"
+        )
+    });
+    let file = question
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| c == '"' || c == '\'' || c == ',' || c == '?' || c == '!')
+        })
+        .find(|w| w.to_lowercase().ends_with(".csv") || w.to_lowercase().ends_with(".json"))
+        .map(str::to_string);
+    (first == "export" || refers || file.is_some()).then_some(file)
+}
+
+/// The option a reply picks: its number ("2"), or its label.
+fn pick_option(c: &Clarification, reply: &str) -> Option<(String, cbi_nl2sql::Element)> {
+    let r = reply
+        .trim()
+        .trim_end_matches(['.', '!', ')'])
+        .trim_start_matches('(')
+        .trim();
+    let by_number = r
+        .parse::<usize>()
+        .ok()
+        .and_then(|k| k.checked_sub(1))
+        .and_then(|k| c.options.get(k));
+    let by_label = || {
+        c.options
+            .iter()
+            .find(|o| o.label.eq_ignore_ascii_case(r))
+            .or_else(|| {
+                c.options
+                    .iter()
+                    .find(|o| r.len() > 2 && o.label.to_lowercase().contains(&r.to_lowercase()))
+            })
+    };
+    by_number
+        .or_else(by_label)
+        .and_then(|o| payload_choice(&o.payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_requests() {
+        assert_eq!(export_request("export that"), Some(None));
+        assert_eq!(
+            export_request("Export that to sales.csv"),
+            Some(Some("sales.csv".into()))
+        );
+        assert_eq!(
+            export_request("save it as 'q3.csv'"),
+            Some(Some("q3.csv".into()))
+        );
+        assert_eq!(export_request("save the planet"), None);
+        assert_eq!(export_request("how many exports were there"), None);
+    }
+}

@@ -1,0 +1,181 @@
+use std::time::Duration;
+
+use cbi_types::{Clarification, Intent, QueryResult, SessionId, Value};
+use serde::Serialize;
+
+/// How sure the engine is, in words a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfidenceBand {
+    /// Verified, or everything in the question was understood.
+    High,
+    /// Probably right; worth a glance at the SQL.
+    Medium,
+    /// A guess: check the SQL, or rephrase.
+    Low,
+}
+
+impl ConfidenceBand {
+    pub fn of(confidence: f32) -> Self {
+        if confidence >= 0.9 {
+            ConfidenceBand::High
+        } else if confidence >= 0.7 {
+            ConfidenceBand::Medium
+        } else {
+            ConfidenceBand::Low
+        }
+    }
+}
+
+/// Where the time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Timings {
+    #[serde(with = "micros")]
+    pub schema: Duration,
+    #[serde(with = "micros")]
+    pub generate: Duration,
+    #[serde(with = "micros")]
+    pub validate: Duration,
+    #[serde(with = "micros")]
+    pub execute: Duration,
+    #[serde(with = "micros")]
+    pub total: Duration,
+}
+
+mod micros {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+}
+
+/// The engine's answer to one question.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResponse {
+    pub session_id: SessionId,
+    pub turn_id: u32,
+    pub question: String,
+    pub intent: Intent,
+    /// The SQL that ran (after validation), unless a clarifying question was asked.
+    pub sql: Option<String>,
+    pub result: Option<QueryResult>,
+    /// 0..1.
+    pub confidence: f32,
+    pub confidence_band: ConfidenceBand,
+    /// What lowered the confidence.
+    pub reasons: Vec<String>,
+    /// A plain-English sentence of what was computed.
+    pub explanation: String,
+    /// A one-line summary of the result ("3 rows; West has the highest total revenue").
+    pub summary: Option<String>,
+    /// Answered with a verified query from the semantic file.
+    pub verified: bool,
+    /// A question back to the person, with the choices to pick from.
+    pub clarification: Option<Clarification>,
+    /// A file name the person asked to export to ("export that to sales.csv").
+    pub export_path: Option<String>,
+    pub timings: Timings,
+}
+
+/// A one-line summary of a result for people and for the conversation history.
+pub fn summarize_result(r: &QueryResult) -> String {
+    let rows = r.rows.len();
+    let count = if r.truncated {
+        format!("{rows}+ rows (truncated)")
+    } else if rows == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{rows} rows")
+    };
+    if let Some(v) = r.scalar() {
+        return format!("{} = {}", r.columns[0].name, v);
+    }
+    // A label column and a numeric column: name the top one.
+    if rows > 1 && r.columns.len() >= 2 {
+        let label = (0..r.columns.len()).find(|&c| {
+            r.rows
+                .iter()
+                .all(|row| matches!(row.get(c), Some(Value::Text(_)) | Some(Value::Null)))
+        });
+        let measure = (0..r.columns.len()).rev().find(|&c| {
+            r.rows.iter().all(|row| {
+                row.get(c)
+                    .is_some_and(|v| v.as_f64().is_some() || v.is_null())
+            })
+        });
+        if let (Some(l), Some(m)) = (label, measure) {
+            if l != m {
+                let best = r
+                    .rows
+                    .iter()
+                    .filter_map(|row| Some((row.get(l)?, row.get(m)?.as_f64()?)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                if let Some((name, value)) = best {
+                    return format!(
+                        "{count}; {name} has the highest {} ({})",
+                        r.columns[m].name,
+                        trim_number(value)
+                    );
+                }
+            }
+        }
+    }
+    count
+}
+
+fn trim_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use cbi_types::ColumnMeta;
+
+    use super::*;
+
+    fn result(cols: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
+        QueryResult {
+            columns: cols
+                .iter()
+                .map(|c| ColumnMeta {
+                    name: c.to_string(),
+                    type_name: String::new(),
+                })
+                .collect(),
+            rows,
+            truncated: false,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn summaries() {
+        assert_eq!(
+            summarize_result(&result(&["n"], vec![vec![Value::Int(42)]])),
+            "n = 42"
+        );
+        let r = result(
+            &["region", "revenue"],
+            vec![
+                vec![Value::Text("East".into()), Value::Float(10.5)],
+                vec![Value::Text("West".into()), Value::Float(99.25)],
+            ],
+        );
+        assert_eq!(
+            summarize_result(&r),
+            "2 rows; West has the highest revenue (99.25)"
+        );
+        assert_eq!(summarize_result(&result(&["a", "b"], vec![])), "0 rows");
+        assert_eq!(ConfidenceBand::of(0.95), ConfidenceBand::High);
+        assert_eq!(ConfidenceBand::of(0.5), ConfidenceBand::Low);
+    }
+}
