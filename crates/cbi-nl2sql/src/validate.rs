@@ -312,9 +312,13 @@ impl SqlValidator {
     fn parse(&self, sql: &str) -> Result<Vec<Statement>, Problem> {
         let dialect = parser_dialect(self.dialect);
         let parse_problem = |e: ParserError| {
+            let message = match e {
+                ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
+                ParserError::RecursionLimitExceeded => "it is nested too deeply".to_string(),
+            };
             Problem::new(
                 ProblemKind::Parse,
-                format!("not valid {} SQL: {e}", self.dialect),
+                format!("not valid {} SQL: {message}", self.dialect),
             )
         };
         let tokens = Tokenizer::new(dialect.as_ref(), sql)
@@ -619,9 +623,22 @@ impl Cols {
     }
 }
 
+/// What a [`Source`] is, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    Table,
+    Cte,
+    Subquery,
+    /// A table function, an unknown table, anything whose columns are unknown.
+    Other,
+    /// The result of a set operation, as its ORDER BY sees it.
+    Result,
+}
+
 /// Something in a FROM clause.
 #[derive(Debug, Clone)]
 struct Source {
+    kind: SourceKind,
     /// How the query refers to it: the alias, else the table, CTE or function name; empty
     /// for a derived table without an alias.
     refname: String,
@@ -632,17 +649,23 @@ struct Source {
 }
 
 impl Source {
-    fn opaque(refname: String) -> Self {
+    fn new(kind: SourceKind, refname: String, cols: Cols) -> Self {
         Source {
+            kind,
             refname,
             table: None,
             aliased: false,
-            cols: Cols::Any,
+            cols,
         }
+    }
+
+    fn opaque(refname: String) -> Self {
+        Source::new(SourceKind::Other, refname, Cols::Any)
     }
 
     fn of_table(t: &TableSchema) -> Self {
         Source {
+            kind: SourceKind::Table,
             refname: t.name.clone(),
             table: Some((t.schema.clone(), t.name.clone())),
             aliased: false,
@@ -670,13 +693,17 @@ impl Source {
 
     /// How messages name it.
     fn label(&self) -> String {
-        match self.table_name() {
-            Some(t) if self.aliased && !t.eq_ignore_ascii_case(&self.refname) => {
-                format!("table `{t}` (as `{}`)", self.refname)
+        let r = &self.refname;
+        match (self.kind, self.table_name()) {
+            (_, Some(t)) if self.aliased && !t.eq_ignore_ascii_case(r) => {
+                format!("table `{t}` (as `{r}`)")
             }
-            Some(t) => format!("table `{t}`"),
-            None if self.refname.is_empty() => "the subquery".to_string(),
-            None => format!("`{}`", self.refname),
+            (_, Some(t)) => format!("table `{t}`"),
+            (SourceKind::Result, _) => "the result's columns".to_string(),
+            (SourceKind::Subquery, _) if r.is_empty() => "the subquery".to_string(),
+            (SourceKind::Subquery, _) => format!("subquery `{r}`"),
+            (SourceKind::Cte, _) => format!("`{r}` (a WITH query)"),
+            _ => format!("`{r}`"),
         }
     }
 
@@ -700,6 +727,9 @@ struct Scope {
     outputs: Vec<String>,
     /// Whether output names resolve here (ORDER BY, GROUP BY, HAVING; everywhere in SQLite).
     aliases_visible: bool,
+    /// Whether an output name wins over input columns of several tables (ORDER BY, GROUP BY,
+    /// HAVING), instead of the reference being ambiguous (WHERE, even in SQLite).
+    outputs_first: bool,
     /// Set while a non-lateral derived table of this scope is resolved: its FROM siblings
     /// are not visible to it, the enclosing queries are.
     hidden: bool,
@@ -795,9 +825,6 @@ impl<'a> Resolver<'a> {
         let cols = match q.body.as_ref() {
             SetExpr::Select(s) => {
                 let (cols, _) = self.select(s);
-                if let Some(scope) = self.scope_mut() {
-                    scope.aliases_visible = true;
-                }
                 self.walk(&q.order_by);
                 self.walk(&q.limit_clause);
                 self.walk(&q.fetch);
@@ -809,17 +836,17 @@ impl<'a> Resolver<'a> {
                 if q.order_by.is_some() {
                     // ORDER BY of a set operation sees only the result's column names.
                     self.scopes.push(Scope {
-                        sources: vec![Source {
-                            refname: String::new(),
-                            table: None,
-                            aliased: false,
-                            cols: match &cols {
+                        sources: vec![Source::new(
+                            SourceKind::Result,
+                            String::new(),
+                            match &cols {
                                 Cols::Any => Cols::Any,
                                 Cols::Known(_) => Cols::Known(names.clone()),
                             },
-                        }],
+                        )],
                         outputs: names,
                         aliases_visible: true,
+                        outputs_first: true,
                         ..Scope::default()
                     });
                     self.walk(&q.order_by);
@@ -889,7 +916,7 @@ impl<'a> Resolver<'a> {
     fn select(&mut self, s: &Select) -> (Cols, Vec<String>) {
         self.scopes.push(Scope::default());
         for item in &s.from {
-            self.from_item(item);
+            self.join_tree(item);
         }
         if !s.lateral_views.is_empty() {
             self.unsupported(s.span().start, "LATERAL VIEW");
@@ -919,6 +946,7 @@ impl<'a> Resolver<'a> {
         self.walk(&s.distribute_by);
         if let Some(scope) = self.scope_mut() {
             scope.aliases_visible = true;
+            scope.outputs_first = true;
         }
         self.walk(&s.group_by);
         self.walk(&s.having);
@@ -971,7 +999,7 @@ impl<'a> Resolver<'a> {
         (cols, names)
     }
 
-    fn from_item(&mut self, item: &TableWithJoins) {
+    fn join_tree(&mut self, item: &TableWithJoins) {
         self.table_factor(&item.relation, false);
         for join in &item.joins {
             let before = self.scopes.last().map_or(0, |s| s.sources.len());
@@ -1108,12 +1136,7 @@ impl<'a> Resolver<'a> {
                         scope.hidden = false;
                     }
                 }
-                let src = Source {
-                    refname: String::new(),
-                    table: None,
-                    aliased: false,
-                    cols,
-                };
+                let src = Source::new(SourceKind::Subquery, String::new(), cols);
                 self.push_source(src.with_alias(alias.as_ref()));
             }
             TableFactor::TableFunction { expr, alias } => {
@@ -1143,7 +1166,7 @@ impl<'a> Resolver<'a> {
             }
             TableFactor::NestedJoin {
                 table_with_joins, ..
-            } => self.from_item(table_with_joins),
+            } => self.join_tree(table_with_joins),
             other => {
                 let what = match other {
                     TableFactor::Pivot { .. } => "PIVOT",
@@ -1184,23 +1207,17 @@ impl<'a> Resolver<'a> {
                     .rev()
                     .find(|(n, _)| n.eq_ignore_ascii_case(&one.value))
                 {
-                    return Source {
-                        refname: cte.clone(),
-                        table: None,
-                        aliased: false,
-                        cols: cols.clone(),
-                    };
+                    return Source::new(SourceKind::Cte, cte.clone(), cols.clone());
                 }
                 if one.value.eq_ignore_ascii_case("dual")
                     && matches!(self.dialect, SqlDialect::Oracle | SqlDialect::MySql)
                     && self.schema.table("dual").is_none()
                 {
-                    return Source {
-                        refname: one.value.clone(),
-                        table: None,
-                        aliased: false,
-                        cols: Cols::Known(Vec::new()),
-                    };
+                    return Source::new(
+                        SourceKind::Other,
+                        one.value.clone(),
+                        Cols::Known(Vec::new()),
+                    );
                 }
                 self.find_table(None, &one.value)
             }
@@ -1288,7 +1305,7 @@ impl<'a> Resolver<'a> {
             return;
         };
         if self.lookup_source(&parts).is_none() {
-            let p = self.unknown_qualifier(&parts);
+            let p = self.unknown_qualifier(&parts, "*");
             self.problem(name.span().start, p);
         }
     }
@@ -1299,7 +1316,8 @@ impl<'a> Resolver<'a> {
             .find_map(|scope| find_source(&scope.sources, parts, self))
     }
 
-    fn unknown_qualifier(&self, parts: &[Ident]) -> Problem {
+    /// `parts.column` names no source in scope; the suggestion is the whole reference fixed.
+    fn unknown_qualifier(&self, parts: &[Ident], column: &str) -> Problem {
         let written = parts
             .iter()
             .map(|p| p.value.as_str())
@@ -1321,14 +1339,14 @@ impl<'a> Resolver<'a> {
                         src.refname
                     ),
                 )
-                .suggest(Some(src.refname.clone()));
+                .suggest(Some(src.qualify(column)));
             }
         }
         let candidates: Vec<(String, String)> = self
             .visible()
             .flat_map(|s| s.sources.iter())
             .filter(|s| !s.refname.is_empty())
-            .map(|s| (s.refname.clone(), s.refname.clone()))
+            .map(|s| (s.refname.clone(), s.qualify(column)))
             .collect();
         let bare = parts.last().map_or("", |p| p.value.as_str());
         Problem::new(
@@ -1357,7 +1375,7 @@ impl<'a> Resolver<'a> {
                 if self.pseudo_column(&col.value, col.quote_style) {
                     return;
                 }
-                let p = self.unknown_column_in(&src, col);
+                let p = self.unknown_column_in(&src, qual, col);
                 self.problem(col.span.start, p);
             }
             None => {
@@ -1371,19 +1389,22 @@ impl<'a> Resolver<'a> {
                         }
                     }
                 }
-                let p = self.unknown_qualifier(qual);
+                let p = self.unknown_qualifier(qual, &col.value);
                 let at = qual.first().map_or(col.span.start, |q| q.span.start);
                 self.problem(at, p);
             }
         }
     }
 
-    fn unknown_column_in(&self, src: &Source, col: &Ident) -> Problem {
+    /// `qual.col` names a source that has no `col`; suggestions keep the qualifier as written.
+    fn unknown_column_in(&self, src: &Source, qual: &[Ident], col: &Ident) -> Problem {
+        let written: Vec<&str> = qual.iter().map(|q| q.value.as_str()).collect();
+        let written = written.join(".");
         let own: Vec<(String, String)> = src
             .cols
             .names()
             .into_iter()
-            .map(|c| (c.clone(), c))
+            .map(|c| (c.clone(), format!("{written}.{c}")))
             .collect();
         let suggestion = closest(&col.value, &own).or_else(|| {
             let others: Vec<(String, String)> = self
@@ -1426,7 +1447,9 @@ impl<'a> Resolver<'a> {
             match matches.as_slice() {
                 [_] => return,
                 [first, ..] => {
-                    if is_output || scope.coalesced.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                    if (is_output && scope.outputs_first)
+                        || scope.coalesced.iter().any(|c| c.eq_ignore_ascii_case(name))
+                    {
                         return;
                     }
                     let shown: Vec<String> = matches.iter().map(|s| s.label()).collect();
@@ -1544,8 +1567,8 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// The source in `sources` that `parts` names: an alias or table name, or `schema.table` for
-/// an unaliased table.
+/// The source in `sources` that `parts` names: an alias or table name, or `schema.table`
+/// (`database.schema.table`) for an unaliased table.
 fn find_source<'s>(sources: &'s [Source], parts: &[Ident], r: &Resolver<'_>) -> Option<&'s Source> {
     match parts {
         [one] => sources
@@ -1561,6 +1584,9 @@ fn find_source<'s>(sources: &'s [Source], parts: &[Ident], r: &Resolver<'_>) -> 
                         }
                 })
         }),
+        [db, rest @ ..] if rest.len() == 2 && db.value.eq_ignore_ascii_case(&r.schema.name) => {
+            find_source(sources, rest, r)
+        }
         _ => None,
     }
 }
@@ -1640,7 +1666,8 @@ fn closest(name: &str, candidates: &[(String, String)]) -> Option<String> {
         let key = key.to_lowercase();
         let d = strsim::osa_distance(&needle, &key);
         let jw = strsim::jaro_winkler(&needle, &key);
-        if d > max && jw < 0.92 {
+        let near = d <= max && d < needle.chars().count();
+        if !near && jw < 0.92 {
             continue;
         }
         let better = match &best {
