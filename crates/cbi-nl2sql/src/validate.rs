@@ -46,15 +46,28 @@ use std::sync::Arc;
 
 use cbi_types::{DatabaseSchema, SqlDialect, TableSchema};
 use sqlparser::ast::{
-    AccessExpr, Expr, Fetch, Ident, InTarget, JoinConstraint, JoinOperator, LimitClause,
-    ObjectName, ObjectNamePart, Query, Select, SelectItem, SelectItemQualifiedWildcardKind,
-    SetExpr, Spanned, Statement, TableAlias, TableFactor, TableWithJoins, Value, Visit, Visitor,
-    visit_expressions_mut,
+    AccessExpr, Expr, Fetch, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, InTarget,
+    JoinConstraint, JoinOperator, LimitClause, ObjectName, ObjectNamePart, Query, Select,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Spanned, Statement, TableAlias,
+    TableFactor, TableWithJoins, Value, Visit, Visitor, visit_expressions_mut,
 };
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Span, Token, Tokenizer};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
 use crate::sql::parser_dialect;
+
+/// The most problems about names (unknown or ambiguous tables and columns) reported for one
+/// statement; the first ones are enough to act on. Other problems are always all reported.
+pub const MAX_PROBLEMS: usize = 50;
+
+/// Statements of at most this many tokens are checked on the caller's thread: their trees
+/// are too shallow to matter for any stack.
+const INLINE_TOKENS: usize = 256;
+
+/// The stack of the thread that checks longer statements: ample for the deepest tree
+/// [`ValidatorOptions::max_tokens`] allows (measured: chains of 10,000 casts or 1,500
+/// `UNION`s need about 2 MiB in a debug build). Only the pages used are ever committed.
+const WORKER_STACK: usize = 64 << 20;
 
 /// Functions refused anywhere in a statement, with what makes each one dangerous.
 ///
@@ -101,11 +114,14 @@ pub const DANGEROUS_FUNCTIONS: &[(&str, &str)] = &[
     ("table_to_xml*", "reads a table named in a string"),
     ("schema_to_xml*", "reads tables named in a string"),
     ("database_to_xml*", "reads the whole database"),
+    ("ts_stat", "runs SQL text the validator cannot see"),
+    ("ts_rewrite", "runs SQL text the validator cannot see"),
     // SQLite
     ("load_extension", "loads native code"),
     ("readfile", "reads files"),
     ("writefile", "writes files"),
     ("fsdir", "lists directories"),
+    ("zipfile", "reads archives on disk"),
     ("edit", "starts an editor"),
     ("fts3_tokenizer", "can run native code"),
     ("eval", "runs SQL text the validator cannot see"),
@@ -270,9 +286,80 @@ impl SqlValidator {
 
     /// Validates one statement, returning every problem found, in source order.
     ///
-    /// Never panics, whatever the text.
+    /// Never panics, whatever the text. A statement of more than a few hundred tokens is
+    /// parsed and checked on a short-lived thread with a large stack: sqlparser builds
+    /// trees as deep as operator chains and `UNION` chains are long and walks and drops
+    /// them recursively, which could overflow the caller's stack (an async runtime's
+    /// worker has 2 MiB).
     pub fn validate(&self, sql: &str) -> Result<ValidatedSql, Vec<Problem>> {
-        let mut stmts = self.parse(sql).map_err(|p| vec![p])?;
+        let (tokens, count) = self.tokenize(sql).map_err(|p| vec![p])?;
+        if count <= INLINE_TOKENS {
+            return self.check(tokens);
+        }
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("cbi-validate".to_string())
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, move || self.check(tokens));
+            match worker {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(vec![Problem::new(
+                        ProblemKind::Unsupported,
+                        "the validator failed while checking this statement",
+                    )])
+                }),
+                // No thread to be had (a platform without threads, a process at its
+                // limit): check here, as small statements are.
+                Err(_) => {
+                    let (tokens, _) = self.tokenize(sql).map_err(|p| vec![p])?;
+                    self.check(tokens)
+                }
+            }
+        })
+    }
+
+    /// Tokenizes and enforces the size cap before any tree exists; returns the tokens and
+    /// how many are not whitespace or comments.
+    fn tokenize(&self, sql: &str) -> Result<(Vec<TokenWithSpan>, usize), Problem> {
+        let dialect = parser_dialect(self.dialect);
+        let tokens = Tokenizer::new(dialect.as_ref(), sql)
+            .with_unescape(true)
+            .tokenize_with_location()
+            .map_err(|e| self.parse_problem(e.into()))?;
+        let count = tokens
+            .iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .count();
+        if count > self.opts.max_tokens {
+            return Err(Problem::new(
+                ProblemKind::TooLarge,
+                format!(
+                    "the statement has {count} tokens, more than the {} the validator accepts",
+                    self.opts.max_tokens
+                ),
+            ));
+        }
+        Ok((tokens, count))
+    }
+
+    fn parse_problem(&self, e: ParserError) -> Problem {
+        let message = match e {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
+            ParserError::RecursionLimitExceeded => "it is nested too deeply".to_string(),
+        };
+        Problem::new(
+            ProblemKind::Parse,
+            format!("not valid {} SQL: {message}", self.dialect),
+        )
+    }
+
+    /// Parses the tokens and runs every check.
+    fn check(&self, tokens: Vec<TokenWithSpan>) -> Result<ValidatedSql, Vec<Problem>> {
+        let dialect = parser_dialect(self.dialect);
+        let mut stmts = Parser::new(dialect.as_ref())
+            .with_tokens_with_locations(tokens)
+            .parse_statements()
+            .map_err(|e| vec![self.parse_problem(e)])?;
         let mut found: Vec<(Location, Problem)> = Vec::new();
         if stmts.len() != 1 {
             found.push((
@@ -306,42 +393,6 @@ impl SqlValidator {
                 "expected exactly one statement, found 0",
             )]),
         }
-    }
-
-    /// Tokenizes (to enforce the size cap before any tree exists) and parses.
-    fn parse(&self, sql: &str) -> Result<Vec<Statement>, Problem> {
-        let dialect = parser_dialect(self.dialect);
-        let parse_problem = |e: ParserError| {
-            let message = match e {
-                ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
-                ParserError::RecursionLimitExceeded => "it is nested too deeply".to_string(),
-            };
-            Problem::new(
-                ProblemKind::Parse,
-                format!("not valid {} SQL: {message}", self.dialect),
-            )
-        };
-        let tokens = Tokenizer::new(dialect.as_ref(), sql)
-            .with_unescape(true)
-            .tokenize_with_location()
-            .map_err(|e| parse_problem(e.into()))?;
-        let count = tokens
-            .iter()
-            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-            .count();
-        if count > self.opts.max_tokens {
-            return Err(Problem::new(
-                ProblemKind::TooLarge,
-                format!(
-                    "the statement has {count} tokens, more than the {} the validator accepts",
-                    self.opts.max_tokens
-                ),
-            ));
-        }
-        Parser::new(dialect.as_ref())
-            .with_tokens_with_locations(tokens)
-            .parse_statements()
-            .map_err(parse_problem)
     }
 
     /// Rewrites SQLite's double-quoted strings, adds the row limit, renders.
@@ -436,14 +487,25 @@ fn literal(e: &Expr) -> Option<u64> {
     }
 }
 
-/// Sorts by position (stable, so problems at one place keep the order they were found in) and
-/// drops repeats.
+/// Sorts by position (stable, so problems at one place keep the order they were found in),
+/// drops repeats, and keeps the first [`MAX_PROBLEMS`] about names (all others are kept).
 fn ordered(mut found: Vec<(Location, Problem)>) -> Vec<Problem> {
     found.sort_by_key(|(at, _)| *at);
     let mut seen = HashSet::new();
+    let mut names = 0;
     found
         .into_iter()
         .filter(|(_, p)| seen.insert((p.kind, p.message.clone())))
+        .filter(|(_, p)| {
+            let about_names = matches!(
+                p.kind,
+                ProblemKind::UnknownTable
+                    | ProblemKind::UnknownColumn
+                    | ProblemKind::AmbiguousColumn
+            );
+            names += usize::from(about_names);
+            !about_names || names <= MAX_PROBLEMS
+        })
         .map(|(_, p)| p)
         .collect()
 }
@@ -764,6 +826,12 @@ impl<'a> Resolver<'a> {
         self.problems.push((at, p));
     }
 
+    /// Whether enough problems are known: more would only lengthen the feedback (and
+    /// computing suggestions for thousands of names is slow).
+    fn enough(&self) -> bool {
+        self.problems.len() >= MAX_PROBLEMS
+    }
+
     fn scope_mut(&mut self) -> Option<&mut Scope> {
         self.scopes.last_mut()
     }
@@ -778,7 +846,7 @@ impl<'a> Resolver<'a> {
         let mut w = ExprWalk {
             r: self,
             query_depth: 0,
-            skip: Vec::new(),
+            skip: HashSet::new(),
             skip_depth: 0,
         };
         let _ = node.visit(&mut w);
@@ -1194,6 +1262,9 @@ impl<'a> Resolver<'a> {
 
     /// A table named in FROM: a CTE in scope, a schema table, or `dual`.
     fn table_ref(&mut self, name: &ObjectName) -> Source {
+        if self.enough() {
+            return Source::opaque(last_name(name));
+        }
         let Some(parts) = idents(name) else {
             self.unsupported(name.span().start, "a computed table name");
             return Source::opaque(last_name(name));
@@ -1366,6 +1437,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn qualified(&mut self, qual: &[Ident], col: &Ident, all: &[Ident]) {
+        if self.enough() {
+            return;
+        }
         let found = self
             .lookup_source(qual)
             .map(|src| (src.cols.has(&col.value), src.clone()));
@@ -1427,6 +1501,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn unqualified(&mut self, id: &Ident) {
+        if self.enough() {
+            return;
+        }
         let name = id.value.as_str();
         if self
             .lambda_params
@@ -1476,6 +1553,12 @@ impl<'a> Resolver<'a> {
             return;
         }
         if self.pseudo_column(name, id.quote_style) {
+            return;
+        }
+        // PostgreSQL reads a bare table alias as the whole row (`count(t)`, `row_to_json(t)`).
+        if matches!(self.dialect, SqlDialect::PostgreSql | SqlDialect::Generic)
+            && self.lookup_source(std::slice::from_ref(id)).is_some()
+        {
             return;
         }
         if self.dialect == SqlDialect::Sqlite && id.quote_style == Some('"') {
@@ -1634,22 +1717,22 @@ fn table_display(t: &TableSchema) -> String {
     }
 }
 
-/// Names an unaliased select item may be referred to by: PostgreSQL's (the column or
-/// function name) and SQLite's (the expression's text).
+/// Names an unaliased select item may be referred to by: SQLite's (the expression's text)
+/// and PostgreSQL's (the column or function under any casts and parentheses).
 fn expr_names(e: &Expr) -> Vec<String> {
-    match e {
-        Expr::Identifier(i) => vec![i.value.clone()],
-        Expr::CompoundIdentifier(parts) => {
-            parts.last().map(|i| i.value.clone()).into_iter().collect()
-        }
-        Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => {
-            let mut names = expr_names(inner);
-            names.push(e.to_string());
-            names
-        }
-        Expr::Function(f) => vec![last_name(&f.name), e.to_string()],
-        _ => vec![e.to_string()],
+    let mut inner = e;
+    while let Expr::Nested(x) | Expr::Cast { expr: x, .. } = inner {
+        inner = x;
     }
+    let pg = match inner {
+        Expr::Identifier(i) => Some(i.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+        Expr::Function(f) => Some(last_name(&f.name)),
+        _ => None,
+    };
+    pg.into_iter()
+        .chain(std::iter::once(e.to_string()))
+        .collect()
 }
 
 /// The candidate closest to `name` (case-insensitive), when it is close enough to be a
@@ -1688,7 +1771,7 @@ struct ExprWalk<'r, 'a> {
     /// How many queries deep the walk is below the node it started at.
     query_depth: usize,
     /// Field names of composite accesses (`(c).field`): not column references.
-    skip: Vec<*const Expr>,
+    skip: HashSet<*const Expr>,
     skip_depth: usize,
 }
 
@@ -1728,7 +1811,7 @@ impl Visitor for ExprWalk<'_, '_> {
             Expr::CompoundFieldAccess { access_chain, .. } => {
                 for access in access_chain {
                     if let AccessExpr::Dot(field) = access {
-                        self.skip.push(field as *const Expr);
+                        self.skip.insert(field as *const Expr);
                     }
                 }
             }
@@ -1736,6 +1819,24 @@ impl Visitor for ExprWalk<'_, '_> {
                 target: InTarget::Table { name, args: None },
                 ..
             } => self.r.in_table(name),
+            // MySQL's `MATCH (a, b) AGAINST (…)` names columns outside any expression.
+            Expr::MatchAgainst { columns, .. } => {
+                for c in columns {
+                    if let Some(parts) = idents(c) {
+                        self.r.column(&parts);
+                    }
+                }
+            }
+            // `count(t.*)`: the qualifier must name a source.
+            Expr::Function(f) => {
+                if let FunctionArguments::List(list) = &f.args {
+                    for arg in &list.args {
+                        if let FunctionArg::Unnamed(FunctionArgExpr::QualifiedWildcard(n)) = arg {
+                            self.r.qualified_wildcard(n);
+                        }
+                    }
+                }
+            }
             Expr::Lambda(l) => {
                 let params = l.params.iter().map(|p| p.name.value.clone());
                 self.r.lambda_params.extend(params);

@@ -116,6 +116,7 @@ fn postgresql() {
             "SELECT string_agg(name, ', ' ORDER BY name) FROM customers",
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total) FROM orders",
             "SELECT name FROM customers WHERE name ILIKE '%a%' AND email ~ '@'",
+            "SELECT count(c.*), row_to_json(c) FROM customers c",
         ],
     );
 }
@@ -185,6 +186,7 @@ fn mysql() {
             "SELECT * FROM shop.customers",
             "SELECT DATE_ADD(order_date, INTERVAL 1 DAY) FROM orders",
             "SELECT GROUP_CONCAT(name SEPARATOR ', ') FROM customers",
+            "SELECT name FROM products WHERE MATCH (name, category) AGAINST ('lamp')",
         ],
     );
 }

@@ -5,7 +5,7 @@ use cbi_nl2sql::ProblemKind::{
     AmbiguousColumn, DangerousFunction, Locking, NotReadOnly, Parse, StatementCount, TooLarge,
     UnknownColumn, UnknownTable, Unsupported,
 };
-use cbi_nl2sql::validate::{DANGEROUS_FUNCTIONS, summarize};
+use cbi_nl2sql::validate::{DANGEROUS_FUNCTIONS, MAX_PROBLEMS, summarize};
 use cbi_nl2sql::{SqlValidator, ValidatorOptions};
 use cbi_types::SqlDialect::{self, Generic, MySql, Oracle, PostgreSql, Sqlite};
 
@@ -314,6 +314,7 @@ fn unknown_tables_are_refused_with_suggestions() {
         "table `sales` is called `s` in this query; did you mean `s.region`?"
     );
     check(PostgreSql, "SELECT q.* FROM sales", &[UnknownTable]);
+    check(PostgreSql, "SELECT count(q.*) FROM sales", &[UnknownTable]);
 }
 
 #[test]
@@ -352,6 +353,11 @@ fn unknown_columns_are_refused_with_suggestions() {
     );
     assert_eq!(p[0].suggestion, None);
     check(PostgreSql, "SELECT x", &[UnknownColumn]);
+    check(
+        MySql,
+        "SELECT name FROM products WHERE MATCH (nmae) AGAINST ('lamp')",
+        &[UnknownColumn],
+    );
     // Scopes: a derived table hides what it does not select; set-operation arms are separate;
     // a subquery's tables are not visible outside it; a non-lateral derived table cannot see
     // its FROM siblings.
@@ -477,6 +483,19 @@ fn oversized_statements_are_refused_before_parsing() {
     let sql = format!("SELECT {chain}");
     let v = validator(Sqlite).validate(&sql).unwrap();
     assert!(v.limit_added);
+    // Other chains, with bigger nodes: set operations, casts.
+    let arms = vec!["SELECT 1"; 6_600].join(" UNION ");
+    validator(Sqlite).validate(&arms).unwrap();
+    let arms = vec!["SELECT id FROM sales WHERE amount > 1"; 2_200].join(" UNION ");
+    validator(PostgreSql).validate(&arms).unwrap();
+    let casts = format!("SELECT 1{}", "::int".repeat(9_990));
+    validator(PostgreSql).validate(&casts).unwrap();
+    // Deep or not, the problems are all there.
+    let arms = vec!["SELECT regoin FROM sales"; 3_000].join(" UNION ");
+    let p = validator(Sqlite)
+        .validate(&format!("{arms} FOR UPDATE"))
+        .unwrap_err();
+    assert_eq!(kinds(&p), [UnknownColumn, Locking], "{}", summarize(&p));
     // The cap is an option.
     let small = SqlValidator::new(Sqlite, fixture()).with_options(ValidatorOptions {
         max_tokens: 3,
@@ -573,4 +592,14 @@ fn message_catalogue() {
         }
     }
     insta::assert_snapshot!("messages", out);
+}
+
+#[test]
+fn name_problems_are_capped_but_safety_problems_are_not() {
+    let cols: Vec<String> = (0..300).map(|i| format!("nope{i}")).collect();
+    let sql = format!("SELECT {}, pg_sleep(1) FROM sales", cols.join(", "));
+    let p = refuses(PostgreSql, &sql);
+    assert_eq!(p.len(), MAX_PROBLEMS + 1, "{}", summarize(&p));
+    assert_eq!(p[0].message, "column `nope0` not found in table `sales`");
+    assert_eq!(p[MAX_PROBLEMS].kind, DangerousFunction);
 }
