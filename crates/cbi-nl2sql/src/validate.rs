@@ -25,7 +25,9 @@
 //! - **Fail closed.** Constructs the resolver cannot check (`PIVOT`, `MATCH_RECOGNIZE`, pipe
 //!   syntax, …) are refused as [`ProblemKind::Unsupported`] rather than waved through.
 //! - **Table functions** that are not dangerous (`generate_series`, `unnest`, `json_each`) are
-//!   allowed; their columns are unknown, so names that may come from them are accepted.
+//!   allowed; their columns are unknown, so unqualified names that may come from them are
+//!   accepted. The same holds for an unknown table, which is reported once rather than once
+//!   per column.
 //! - **SQLite's double-quoted strings.** SQLite reads `"USA"` as a string when no column of
 //!   that name is in scope, and real-world SQL (Spider's gold queries among it) relies on
 //!   that. In the SQLite dialect such an unresolved double-quoted identifier is accepted and
@@ -36,9 +38,11 @@
 //!   and they can reveal file paths and addresses.
 //! - **Pseudo-columns** (`rowid` in SQLite and Oracle, `sysdate`, `rownum`, `ctid`, …) and
 //!   Oracle's and MySQL's `dual` are accepted without being in the schema.
-//! - **Size.** sqlparser builds deep trees from long operator chains, and a deep enough tree
-//!   overflows the stack while it is walked or dropped; statements of more than
-//!   [`ValidatorOptions::max_tokens`] tokens are refused before they are parsed.
+//! - **Size.** sqlparser builds trees as deep as operator and `UNION` chains are long, and a
+//!   deep enough tree overflows the stack while it is walked or dropped. Statements of more
+//!   than [`ValidatorOptions::max_tokens`] tokens are refused before they are parsed, and
+//!   those of more than a few hundred are checked on a short-lived thread with a large stack.
+//!   At most [`MAX_PROBLEMS`] problems about names are reported.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -122,6 +126,7 @@ pub const DANGEROUS_FUNCTIONS: &[(&str, &str)] = &[
     ("writefile", "writes files"),
     ("fsdir", "lists directories"),
     ("zipfile", "reads archives on disk"),
+    ("pragma_*", "reads database internals outside the schema"),
     ("edit", "starts an editor"),
     ("fts3_tokenizer", "can run native code"),
     ("eval", "runs SQL text the validator cannot see"),
@@ -184,6 +189,7 @@ pub enum ProblemKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub kind: ProblemKind,
+    /// What is wrong, in the terms of the statement and the schema (names as written).
     pub message: String,
     /// "did you mean …" when something close exists.
     pub suggestion: Option<String>,
@@ -309,11 +315,14 @@ impl SqlValidator {
                     )])
                 }),
                 // No thread to be had (a platform without threads, a process at its
-                // limit): check here, as small statements are.
-                Err(_) => {
-                    let (tokens, _) = self.tokenize(sql).map_err(|p| vec![p])?;
-                    self.check(tokens)
-                }
+                // limit): checking here could overflow this thread's stack, so refuse.
+                Err(e) => Err(vec![Problem::new(
+                    ProblemKind::TooLarge,
+                    format!(
+                        "the statement has {count} tokens, too many to check without a \
+                         worker thread ({e}); at most {INLINE_TOKENS} can be checked here"
+                    ),
+                )]),
             }
         })
     }

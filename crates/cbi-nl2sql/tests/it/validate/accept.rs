@@ -215,3 +215,109 @@ fn generic() {
         ],
     );
 }
+
+/// What dashboards and analysts write every day.
+#[test]
+fn everyday_bi_sql() {
+    for (d, sql) in [
+        (
+            PostgreSql,
+            "SELECT date_trunc('month', sold_at)::date AS m, round(sum(amount)::numeric, 2) FROM sales GROUP BY 1 ORDER BY 1",
+        ),
+        (
+            PostgreSql,
+            "SELECT EXTRACT(EPOCH FROM sold_at), to_char(sold_at, 'YYYY'), nullif(amount, 0), greatest(amount, 1) FROM sales WHERE region IS DISTINCT FROM 'x'",
+        ),
+        (
+            PostgreSql,
+            "SELECT now() - interval '1 day', interval '1 month' * 3",
+        ),
+        (
+            PostgreSql,
+            "SELECT d.day, count(s.id) FROM generate_series(DATE '2024-01-01', DATE '2024-02-01', INTERVAL '1 day') AS d(day) LEFT JOIN sales s ON s.sold_at = d.day GROUP BY d.day",
+        ),
+        (
+            PostgreSql,
+            "SELECT c.name, x.n FROM customers c LEFT JOIN LATERAL (SELECT count(*) AS n FROM orders o WHERE o.customer_id = c.id) x ON true",
+        ),
+        (
+            PostgreSql,
+            "WITH t AS MATERIALIZED (SELECT * FROM sales) SELECT region FROM t",
+        ),
+        (
+            PostgreSql,
+            "SELECT region, sum(amount) FROM sales GROUP BY ROLLUP (region)",
+        ),
+        (
+            PostgreSql,
+            "SELECT region, sum(amount) FROM sales GROUP BY GROUPING SETS ((region), ())",
+        ),
+        (
+            PostgreSql,
+            "SELECT s.region, t.amount FROM sales s FULL OUTER JOIN finance.targets t ON t.region = s.region AND t.year = 2024",
+        ),
+        (
+            PostgreSql,
+            "SELECT * FROM sales s JOIN sales s2 ON s.id = s2.id",
+        ),
+        (PostgreSql, "SELECT (SELECT name) FROM customers"),
+        (
+            PostgreSql,
+            "SELECT array_agg(DISTINCT region ORDER BY region) FROM sales",
+        ),
+        (
+            PostgreSql,
+            "SELECT region, amount, lag(amount) OVER (PARTITION BY region ORDER BY sold_at), sum(amount) OVER () FROM sales",
+        ),
+        (
+            PostgreSql,
+            "SELECT * FROM sales WHERE sold_at BETWEEN CURRENT_DATE - 7 AND CURRENT_DATE",
+        ),
+        (
+            PostgreSql,
+            "SELECT count(*) FROM sales WHERE region = ALL (SELECT region FROM finance.targets)",
+        ),
+        (
+            PostgreSql,
+            "SELECT jsonb_build_object('r', region) FROM sales",
+        ),
+        (
+            PostgreSql,
+            "SELECT name FROM customers ORDER BY name NULLS LAST, id DESC",
+        ),
+        (
+            MySql,
+            "SELECT YEAR(order_date) AS y, MONTH(order_date), COUNT(*) FROM orders GROUP BY y HAVING COUNT(*) > 2",
+        ),
+        (
+            MySql,
+            "SELECT IFNULL(email, 'n/a'), CONCAT(name, ' ', email) FROM customers",
+        ),
+        (
+            MySql,
+            "SELECT * FROM sales WHERE sold_at >= CURDATE() - INTERVAL 30 DAY",
+        ),
+        (
+            Sqlite,
+            "SELECT CAST(strftime('%m', sold_at) AS INTEGER) AS month, total(amount) FROM sales GROUP BY month",
+        ),
+        (
+            Sqlite,
+            "SELECT name, CASE WHEN email LIKE '%@%' THEN 1 ELSE 0 END FROM customers WHERE email GLOB '*x*'",
+        ),
+        (
+            Sqlite,
+            "SELECT * FROM sales WHERE sold_at > datetime('now', '-1 month')",
+        ),
+        (
+            Oracle,
+            "SELECT region, SUM(amount) FROM sales WHERE sold_at > TRUNC(SYSDATE) - 30 GROUP BY region ORDER BY 2 DESC",
+        ),
+        (
+            Oracle,
+            "SELECT TO_CHAR(sold_at, 'YYYY-MM') m, NVL(region, '?') FROM sales",
+        ),
+    ] {
+        accepts(d, sql);
+    }
+}

@@ -240,6 +240,18 @@ fn dangerous_functions_are_found_anywhere_in_the_tree() {
             "SELECT * FROM sales WHERE id = (SELECT readfile('/etc/passwd'))",
         ),
         (Sqlite, "SELECT fts3_tokenizer('simple')"),
+        (Sqlite, "SELECT * FROM pragma_table_info('secrets')"),
+        (
+            PostgreSql,
+            "SELECT * FROM sales TABLESAMPLE SYSTEM (pg_sleep(1))",
+        ),
+        (PostgreSql, "SELECT * FROM sales LIMIT pg_sleep(1)"),
+        (PostgreSql, "WITH unused AS (SELECT pg_sleep(1)) SELECT 1"),
+        (
+            PostgreSql,
+            "SELECT * FROM sales WHERE EXISTS (VALUES (pg_sleep(1)))",
+        ),
+        (PostgreSql, r#"SELECT "pg_catalog"."pg_sleep"(1)"#),
         (MySql, "SELECT * FROM sales WHERE sleep(5) = 0"),
         (MySql, "SELECT BENCHMARK(1000000000, md5('x'))"),
         (MySql, "SELECT LOAD_FILE('/etc/passwd')"),
