@@ -255,7 +255,10 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             if is_glue(first) || is_glue(last) {
                 continue;
             }
-            let single_stop = len == 1 && STOP.contains(&first.lemma.as_str());
+                        // "returns" (a plural noun) is not the verb "return".
+            let single_stop = len == 1
+                && STOP.contains(&first.lemma.as_str())
+                                && !(i > 0 && (first.norm == format!("{}s", first.lemma) || first.norm == format!("{}es", first.lemma)));
             // Only these may sit inside a name ("number of products" for `Number_products`);
             // "and", "for", "with" join separate things.
             if span.iter().any(|t| {
@@ -331,6 +334,30 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                     partial: false,
                 });
                 break;
+            }
+        }
+                // "ordered", "purchased", "rated": the verb names the thing ("order", "purchase").
+        if found.is_none() && tok.kind == TokenKind::Word && tok.lemma.len() > 4 && tok.lemma.ends_with("ed") && !STOP.contains(&tok.lemma.as_str()) {
+            let w = &tok.lemma;
+            for stem in [&w[..w.len() - 2], &w[..w.len() - 1]] {
+                let mut els: Vec<(Element, f32)> = idx
+                    .lookup(&[stem])
+                    .iter()
+                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.8))
+                    .collect();
+                dedup_best(&mut els);
+                if !els.is_empty() {
+                    found = Some(Mention {
+                        start: i,
+                        end: i + 1,
+                        elements: els,
+                        values: Vec::new(),
+                        quoted: None,
+                        corrected: false,
+                        partial: false,
+                    });
+                    break;
+                }
             }
         }
         if found.is_none() && tok.kind == TokenKind::Word && !STOP.contains(&tok.lemma.as_str()) {

@@ -390,12 +390,9 @@ impl<'a> Planner<'a> {
             if let Some(c) = self.find_column(t, words, true) {
                 let cw = &self.idx.tables[t].column_words[c];
                 // Birth dates and years run the other way: older means earlier.
+                                let age_word = matches!(adjective, "oldest" | "older" | "eldest" | "elder" | "youngest" | "younger");
                 let inverted = cw.iter().any(|w| w == "birth" || w == "born" || w == "dob")
-                    || (cw.iter().any(|w| w == "year")
-                        && matches!(
-                            adjective,
-                            "oldest" | "older" | "eldest" | "elder" | "youngest" | "younger"
-                        ));
+                    || ((cw.iter().any(|w| w == "year") || self.idx.tables[t].temporal.contains(&c)) && age_word);
                 return Some((t, c, more_is_greater != inverted));
             }
         }
@@ -523,8 +520,11 @@ impl<'a> Planner<'a> {
                 // A table named right after "for each"/"per"/"by" is a grouping, not the subject.
                 let prev = m.start.checked_sub(1).map_or("", |i| self.lemma(i));
                 let prev2 = m.start.checked_sub(2).map_or("", |i| self.lemma(i));
+                                let by_group = (prev == "by" || (prev == "the" && prev2 == "by"))
+                    && !matches!(self.lemma(m.start.saturating_sub(if prev == "by" { 2 } else { 3 })), "order" | "ordered" | "sort" | "sorted" | "rank" | "ranked");
                 if (prev == "each" || prev == "every") && matches!(prev2, "for" | "in" | "of")
                     || prev == "per"
+                    || by_group
                 {
                     continue;
                 }
@@ -717,15 +717,35 @@ impl<'a> Planner<'a> {
     }
 
     /// Whether the token is part of a column mention ("number" in `Number_products`).
-    fn is_column_word(&self, i: usize) -> bool {
+        fn is_column_word(&self, i: usize) -> bool {
         self.mention_at(i).is_some_and(|m| {
             let m = &self.ments[m];
-            m.has_column() && m.end - m.start > 1
+            (m.has_column() || matches!(m.best_element(), Some(Element::Term(_)))) && m.end - m.start > 1
         })
     }
 
-    fn pass_time(&mut self) {
-        let reference = self.opts.reference_date.or_else(|| self.latest_date());
+        fn pass_time(&mut self) {
+        // Is there a time expression at all? (Any reference date will do to find out.)
+        let probe = chrono::NaiveDate::from_ymd_opt(2000, 6, 15);
+        if resolve_time(self.toks, probe).is_none() {
+            return;
+        }
+        // "born after 1990" compares a year column; that is the comparisons' job.
+        let year_column = self.ments.iter().any(|m| {
+            m.columns().any(|(t, c, _)| {
+                !self.idx.tables[t].temporal.contains(&c)
+                    && self.idx.tables[t].column_words[c].iter().any(|w| w == "year" || w == "birth")
+            })
+        });
+        if year_column {
+            return;
+        }
+        // The date column: one mentioned, else the measures' or the subject's main date.
+        let Some((t, c)) = self.date_column() else {
+            return;
+        };
+        // "Last quarter" is relative to the latest date in that column unless told otherwise.
+        let reference = self.opts.reference_date.or_else(|| self.latest_date(t, c));
         let Some(tf) = resolve_time(self.toks, reference) else {
             return;
         };
@@ -734,12 +754,6 @@ impl<'a> Planner<'a> {
             grain,
             tokens,
         } = tf;
-        // The date column: one mentioned next to the expression, else the subject's (or a joined
-        // table's) main date column.
-        let column = self.date_column();
-        let Some((t, c)) = column else {
-            return;
-        };
         for i in tokens {
             self.cue[i] = true;
         }
@@ -802,9 +816,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn latest_date(&self) -> Option<chrono::NaiveDate> {
-        let t = self.subject?;
-        let c = *self.idx.tables[t].temporal.first()?;
+        fn latest_date(&self, t: usize, c: usize) -> Option<chrono::NaiveDate> {
         let p = self.idx.aug.tables.get(t)?.columns.get(c)?;
         let max = p.max.as_ref()?;
         chrono::NaiveDate::parse_from_str(max.get(..10)?, "%Y-%m-%d").ok()
@@ -822,26 +834,40 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let mut tables: Vec<usize> = self.subject.into_iter().collect();
+        // Measures date by their facts: "revenue in 2024" is about when orders were placed, not
+        // when products launched. Their tables (and neighbours) come first, then the rest.
+        let mut measures: Vec<usize> = Vec::new();
+        let mut others: Vec<usize> = self.subject.into_iter().collect();
         for m in self.ments {
             for (t, _, _) in m.columns() {
-                tables.push(t);
+                others.push(t);
             }
             if let Some(Element::Term(ti)) = m.best_element() {
+                let measure = matches!(self.idx.term(ti), cbi_types::TermTarget::Measure(_));
                 for name in self.term_tables(ti) {
                     if let Some(t) = self.idx.aug.schema.table_index(&name) {
-                        tables.push(t);
+                        if measure { measures.push(t) } else { others.push(t) }
                     }
                 }
             }
         }
-        for &t in &tables {
+        for group in [measures, others] {
+            if let Some(hit) = self.date_in_or_near(&group) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
+    /// The first temporal column of these tables, else of a table they point to (order_items
+    /// → orders.order_date), else of one pointing at them.
+    fn date_in_or_near(&self, tables: &[usize]) -> Option<(usize, usize)> {
+        for &t in tables {
             if let Some(&c) = self.idx.tables[t].temporal.first() {
                 return Some((t, c));
             }
         }
-        // A neighbouring table with a date (order_items → orders.order_date).
-        for &t in &tables {
+        for &t in tables {
             let mut best: Option<(usize, usize)> = None;
             for e in &self.idx.graph.edges {
                 let other = if e.a == t {
@@ -885,8 +911,11 @@ impl<'a> Planner<'a> {
                     | "organize"
                     | "organized"
             ) && matches!(b, "by" | "in" | "of" | "from" | "according");
-            let is_order_of = a == "order" && matches!(b, "of" | "by");
-            if (is_sort || is_order_of) && self.mention_at(i).is_none() {
+                        let is_order_of = a == "order" && matches!(b, "of" | "by");
+            // "ordered" and "order" may also have linked to an `orders` table: here they are
+            // the sorting cue (a one-word mention of it is consumed as such).
+            let single_word = self.mention_at(i).is_none_or(|m| self.ments[m].end - self.ments[m].start == 1);
+            if (is_sort || is_order_of) && single_word {
                 cue = Some(i);
                 break;
             }
@@ -904,9 +933,24 @@ impl<'a> Planner<'a> {
                 cue = Some(by - 1);
             }
         }
-        let Some(start) = cue else {
+                let Some(start) = cue else {
             return;
         };
+        // The sorting words themselves ("in alphabetical order", "in descending order", "sorted
+        // by") are cues, even where a word also names a table.
+        for k in start.saturating_sub(3)..n {
+            let w = self.lemma(k);
+            let sorting = matches!(w, "order" | "ordered" | "sort" | "sorted" | "alphabetical" | "alphabetically" | "descending" | "ascending" | "increasing" | "decreasing" | "reverse")
+                && (k >= start || matches!(self.lemma(k + 1), "order" | "by"));
+            if sorting {
+                self.cue[k] = true;
+                if let Some(m) = self.mention_at(k) {
+                    if self.ments[m].end - self.ments[m].start == 1 {
+                        self.used[m] = true;
+                    }
+                }
+            }
+        }
         let mut desc = false;
         let mut explicit_dir = false;
         for i in start.saturating_sub(3)..n {
@@ -1082,7 +1126,7 @@ impl<'a> Planner<'a> {
                 return Some((f, j));
             }
             // "average expected life expectancy": one unknown adjective in between.
-            if !skipped
+                        if !skipped
                 && self.mention_at(j).is_none()
                 && content_word(&self.toks[j])
                 && !self.cue[j]
@@ -1090,6 +1134,17 @@ impl<'a> Planner<'a> {
             {
                 skipped = true;
                 continue;
+            }
+            // "the minimum product price": a table named as a modifier in between.
+            if !skipped {
+                if let Some(m) = self.mention_at(j) {
+                    let m = &self.ments[m];
+                    if m.has_table() && !m.has_column() && m.end == j + 1 {
+                        skipped = true;
+                        j = m.start;
+                        continue;
+                    }
+                }
             }
             return None;
         }
@@ -1101,7 +1156,8 @@ impl<'a> Planner<'a> {
         let n = self.toks.len();
         let mut i = 0;
         while i < n {
-            let w = self.lemma(i);
+            let w = self.lemma(i).to_string();
+            let w = w.as_str();
             let prev = if i > 0 { self.lemma(i - 1) } else { "" };
             let start = match w {
                 "each" | "every" if matches!(prev, "for" | "in" | "of" | "from" | "to" | "by") => {
@@ -1172,6 +1228,21 @@ impl<'a> Planner<'a> {
                 i += 1;
                 continue;
             }
+            // "top 3 brands by units sold", "the 3 largest orders by shipping cost": with a
+            // ranking, "by" names what to rank by, not a grouping.
+            if self.lemma(i) == "by" && self.ranking() {
+                if let Some((e, agg)) = self.measure_of(mi) {
+                    self.used[mi] = true;
+                    self.cue[i] = true;
+                    let desc = !self.toks.iter().any(|t| matches!(t.lemma.as_str(), "bottom" | "worst" | "lowest" | "smallest" | "least" | "fewest" | "cheapest"));
+                    if agg && self.group.is_empty() {
+                        self.group_by_subject();
+                    }
+                    self.order.push(OrderItem { expr: e, desc });
+                    i = self.ments[mi].end;
+                    continue;
+                }
+            }
             let m = &self.ments[mi];
             let expr = if m.has_column()
                 && (!m.has_table() || m.columns().next().is_some_and(|c| c.2 >= 1.0))
@@ -1213,7 +1284,7 @@ impl<'a> Planner<'a> {
                     i = self.ments[mi].end;
                     continue;
                 }
-                match self.idx.tables[t].display.or(self.idx.tables[t].pk) {
+                                match self.idx.tables[t].display.or(self.idx.tables[t].pk) {
                     Some(c) => {
                         // Group by the key when there is one, show the name.
                         if let (Some(pk), Some(d)) =
@@ -1222,6 +1293,11 @@ impl<'a> Planner<'a> {
                             if pk != d {
                                 self.group.push(self.col_expr(t, pk));
                             }
+                        }
+                        if let Some(x) = self.idx.tables[t].display_extra {
+                            let e = self.col_expr(t, x);
+                            self.group.push(e.clone());
+                            self.select.insert(0, SelectItem { expr: e, alias: None });
                         }
                         self.col_expr(t, c)
                     }
@@ -1276,7 +1352,7 @@ impl<'a> Planner<'a> {
         // top-N: "top 5", "the 3 countries with the fewest people", "first 10"
         for i in 0..n {
             let w = self.lemma(i);
-            if matches!(w, "top" | "first" | "bottom" | "last") {
+                        if matches!(w, "top" | "first" | "bottom" | "last") && !self.cue[i] {
                 if let Some(v) = self.toks.get(i + 1).and_then(|t| t.number()) {
                     if v >= 1.0 && v.fract() == 0.0 {
                         self.limit = Some(v as u64);
@@ -1371,6 +1447,26 @@ impl<'a> Planner<'a> {
                 self.limit.get_or_insert(1);
                 i += 2;
                 continue;
+            }
+            // "the most expensive product", "the least expensive": an adjective that implies a
+            // column, made superlative.
+            if matches!(w.as_str(), "most" | "least") {
+                let adj = self.lemma(i + 1).to_string();
+                if implied_column(&adj).is_some() {
+                    if let Some((t, c, more)) = self.implied(&adj) {
+                        let desc = if w == "most" { more } else { !more };
+                        self.cue[i] = true;
+                        self.cue[i + 1] = true;
+                        let col = self.col_expr(t, c);
+                        self.order.push(OrderItem { expr: col, desc });
+                        self.limit.get_or_insert(1);
+                        if !self.tables.contains(&t) {
+                            self.tables.push(t);
+                        }
+                        i += 2;
+                        continue;
+                    }
+                }
             }
             let sup = superlative(&w);
             let implied = implied_column(&w).is_some() && (w.ends_with("est") || w == "eldest");
@@ -1538,10 +1634,12 @@ impl<'a> Planner<'a> {
                 }
                 _ => {}
             }
-            if implied {
+                        if implied {
                 if let Some((t, c, more)) = self.implied(&w) {
                     let col = self.col_expr(t, c);
-                    if aggregate_head {
+                    // "the cheapest product" picks a product; "the oldest age" would be a value.
+                    let picks_row = self.mention_after(i + 1, &["the", "a"]).is_some_and(|m| self.ments[m].has_table());
+                    if aggregate_head && !picks_row {
                         let f = if more { AggFunc::Max } else { AggFunc::Min };
                         self.select.push(SelectItem {
                             expr: Expr::agg(f, col),
@@ -1604,6 +1702,54 @@ impl<'a> Planner<'a> {
         Some((mi, t, c))
     }
 
+            /// "surface area … together", "sales in total": a sum cue after a measure column.
+    fn total_after(&self, mi: usize) -> Option<(AggFunc, usize)> {
+        let m = &self.ments[mi];
+        let (t, c, _) = m.columns().next()?;
+        if !self.is_measure_column(t, c) {
+            return None;
+        }
+        (m.end..(m.end + 6).min(self.toks.len())).find_map(|k| match (self.lemma(k), self.lemma(k + 1)) {
+            ("in", "total") => Some((AggFunc::Sum, k + 1)),
+            ("altogether" | "together" | "combined" | "overall", _) => Some((AggFunc::Sum, k)),
+            _ => None,
+        })
+    }
+
+    /// Whether the question ranks things ("top 5", "the 3 largest", "worst").
+    fn ranking(&self) -> bool {
+        self.toks.iter().any(|t| {
+            matches!(t.lemma.as_str(), "top" | "bottom" | "best" | "worst" | "largest" | "biggest" | "highest" | "lowest" | "smallest" | "most" | "least")
+        })
+    }
+
+    /// The measure a mention names (a business-term measure or a numeric measure column), and
+    /// whether it aggregates.
+    fn measure_of(&mut self, mi: usize) -> Option<(Expr, bool)> {
+        let m = &self.ments[mi];
+        if let Some(Element::Term(ti)) = m.best_element() {
+            if let cbi_types::TermTarget::Measure(_) = self.idx.term(ti) {
+                return Some((self.term_expr(ti), true));
+            }
+            return None;
+        }
+        if !m.has_column() {
+            return None;
+        }
+        let (t, c) = self.resolve(mi)?;
+        self.is_measure_column(t, c).then(|| (self.col_expr(t, c), false))
+    }
+
+    /// A numeric column that measures an amount (not a key, code, year or rank).
+    fn is_measure_column(&self, t: usize, c: usize) -> bool {
+        let info = &self.idx.tables[t];
+        let words = &info.column_words[c];
+        info.column_class[c].is_numeric()
+            && info.pk != Some(c)
+            && !words.iter().any(|w| matches!(w.as_str(), "id" | "code" | "key" | "year" | "rank" | "number" | "no" | "zip" | "phone"))
+            && !self.idx.graph.edges.iter().any(|e| (e.a == t && e.a_cols.contains(&c)) || (e.b == t && e.b_cols.contains(&c)))
+    }
+
     fn next_is_table(&self, mi: usize) -> bool {
         let m = &self.ments[mi];
         m.has_table() && !m.columns().next().is_some_and(|c| c.2 >= 1.0)
@@ -1629,6 +1775,17 @@ impl<'a> Planner<'a> {
         !matches!(self.lemma(0), "which" | "who") && !self.has_word("whose")
     }
 
+        /// The columns that name a row of a table: its label (and second label), else its key.
+    fn label_exprs(&self, t: usize) -> Vec<Expr> {
+        let info = &self.idx.tables[t];
+        match (info.display, info.display_extra, info.pk) {
+            (Some(d), Some(x), _) => vec![self.col_expr(t, d), self.col_expr(t, x)],
+            (Some(d), None, _) => vec![self.col_expr(t, d)],
+            (None, _, Some(pk)) => vec![self.col_expr(t, pk)],
+            _ => Vec::new(),
+        }
+    }
+
     fn group_by_table(&mut self, t: usize) {
         if !self.tables.contains(&t) {
             self.tables.push(t);
@@ -1639,8 +1796,7 @@ impl<'a> Planner<'a> {
         } else if let Some(d) = info.display {
             self.group.push(self.col_expr(t, d));
         }
-        if let Some(d) = info.display.or(info.pk) {
-            let e = self.col_expr(t, d);
+        for e in self.label_exprs(t) {
             if !self.select.iter().any(|s| s.expr == e) {
                 self.select.push(SelectItem {
                     expr: e,
@@ -1651,7 +1807,19 @@ impl<'a> Planner<'a> {
     }
 
     /// Groups by the subject table's key (for "the X with the most Y").
-    fn group_by_subject(&mut self) {
+        fn group_by_subject(&mut self) {
+        // "Which brands have more than 10 products": the column the question asks about is
+        // the group, when it asks about a column rather than a table.
+        let head_end = self.first_filter_cue(1);
+        if let Some((hm, t, c)) = self.head_column(head_end) {
+            self.used[hm] = true;
+            let e = self.col_expr(t, c);
+            self.group.push(e.clone());
+            if !self.select.iter().any(|s| s.expr == e) {
+                self.select.push(SelectItem { expr: e, alias: None });
+            }
+            return;
+        }
         let Some(s) = self.subject else {
             return;
         };
@@ -2203,9 +2371,16 @@ impl<'a> Planner<'a> {
                 self.used[mi] = true;
                 let col = self.col_expr(t, c);
                 // "average age above 30", "number of X more than": aggregated → HAVING.
-                if let Some((f, _)) = self.agg_before(m.start) {
-                    if !self.group.is_empty() || self.count.is_some() && f != AggFunc::Count {
-                        return Some((Expr::agg(f, col), true));
+                                // "categories with an average price above 100": a condition on groups.
+                if let Some((f, at)) = self.agg_before(m.start) {
+                    if f != AggFunc::Count || !self.cue[at] {
+                        self.cue[at] = true;
+                        if self.group.is_empty() && self.count.is_none() {
+                            self.group_by_subject();
+                        }
+                        if !self.group.is_empty() || self.count.is_some() {
+                            return Some((Expr::agg(f, col), true));
+                        }
                     }
                 }
                 return Some((col, false));
@@ -2251,8 +2426,15 @@ impl<'a> Planner<'a> {
             if m.quoted.is_some() || m.elements.is_empty() {
                 return true;
             }
-            let capital = self.toks[m.start].capitalized;
-            capital && !m.has_table()
+                        let capital = self.toks[m.start].capitalized;
+            // "outlet stores": the table is named right beside it, so the word is its value.
+            let named_beside = [mi.checked_sub(1), Some(mi + 1)].into_iter().flatten().any(|o| {
+                self.ments.get(o).is_some_and(|om| {
+                    (om.end == m.start || om.start == m.end)
+                        && om.tables().any(|t| m.tables().any(|x| x == t) || m.values.iter().any(|v| v.table == t))
+                })
+            });
+            (capital && !m.has_table()) || named_beside
         });
         for mi in value_ments {
             let m = &self.ments[mi];
@@ -2530,8 +2712,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let m = &self.ments[mi];
-            let Some((f, at)) = self.agg_before(m.start) else {
-                // "sales in total", "area ... together"
+                        let Some((f, at)) = self.agg_before(m.start).or_else(|| self.total_after(mi)) else {
                 continue;
             };
             if self.cue[at] && f == AggFunc::Count {
@@ -2601,6 +2782,17 @@ impl<'a> Planner<'a> {
                             arg: Box::new(self.col_expr(t, c)),
                             distinct: true,
                         },
+                                                // "how many units were sold": a quantity is summed, not counted — unless
+                        // one row is picked ("how many cylinders does the fastest car have").
+                        Some((t, c)) if self.is_measure_column(t, c) && self.limit.is_none() && self.order.is_empty() => {
+                            if self.subject.is_none() {
+                                self.subject = Some(t);
+                            } else if self.subject != Some(t) && !self.tables.contains(&t) {
+                                self.tables.push(t);
+                            }
+                            Expr::agg(AggFunc::Sum, self.col_expr(t, c))
+                        }
+                        Some((t, c)) if self.is_measure_column(t, c) => self.col_expr(t, c),
                         Some((t, _)) => {
                             if self.subject.is_none() {
                                 self.subject = Some(t);
@@ -2786,7 +2978,7 @@ impl<'a> Planner<'a> {
                     || self.has_word("everything")
                     || self.has_word("record")
                     || self.intent == Intent::Explore;
-                if wants_all || info.display.is_none() {
+                                if wants_all || (info.display.is_none() && info.pk.is_none()) {
                     for c in 0..self.idx.table(s).columns.len() {
                         self.select.push(SelectItem {
                             expr: self.col_expr(s, c),
@@ -2796,12 +2988,17 @@ impl<'a> Planner<'a> {
                     if self.intent != Intent::Explore && !wants_all {
                         self.penalize(0.8, "nothing specific was asked for; showing every column");
                     }
-                } else if let Some(d) = info.display {
-                    let e = self.col_expr(s, d);
-                    if !self.group.is_empty() && !self.group.contains(&e) && self.group.iter().all(|g| g.is_aggregate() || !matches!(g, Expr::Column(c) if c.table == self.idx.table(s).name)) {
-                        // grouped by something else: show the groups only
-                    } else {
-                        self.select.insert(0, SelectItem { expr: e, alias: None });
+                                } else {
+                    let labels = self.label_exprs(s);
+                    let grouped_elsewhere = labels.first().is_some_and(|e| {
+                        !self.group.is_empty()
+                            && !self.group.contains(e)
+                            && self.group.iter().all(|g| g.is_aggregate() || !matches!(g, Expr::Column(c) if c.table == self.idx.table(s).name))
+                    });
+                    if !grouped_elsewhere {
+                        for (k, e) in labels.into_iter().enumerate() {
+                            self.select.insert(k, SelectItem { expr: e, alias: None });
+                        }
                     }
                 }
             }
@@ -3033,6 +3230,50 @@ impl<'a> Planner<'a> {
         push_unique(&mut tables, &self.table_name(subject));
         for &t in &self.tables {
             push_unique(&mut tables, &self.table_name(t));
+        }
+        // "Compare the revenue of West and East": the compared values become groups.
+        if self.intent == Intent::Compare {
+            let compared: Option<Expr> = self.filters.iter().find_map(|f| match f {
+                Condition::Or(parts) => match parts.first() {
+                    Some(Condition::Compare { left, op: CmpOp::Eq, .. }) => Some(left.clone()),
+                    _ => None,
+                },
+                Condition::InList { expr, negated: false, .. } => Some(expr.clone()),
+                _ => None,
+            });
+            if let Some(e) = compared {
+                if !self.group.contains(&e) && self.select.iter().any(|s| s.expr.is_aggregate()) {
+                    self.group.insert(0, e.clone());
+                    self.select.insert(0, SelectItem { expr: e, alias: None });
+                }
+            }
+        }
+        // "the average quantity per order line": grouping by the very rows being aggregated
+        // is no grouping at all.
+        if !self.group.is_empty() {
+            let mut group_tables = Vec::new();
+            for g in &self.group {
+                g.tables(&mut group_tables);
+            }
+            let agg_args: Vec<&Expr> = self.select.iter().filter_map(|s| match &s.expr {
+                Expr::Agg { arg, .. } => Some(arg.as_ref()),
+                _ => None,
+            }).collect();
+            let only_rows = group_tables.len() == 1
+                && !agg_args.is_empty()
+                && agg_args.iter().all(|a| matches!(a, Expr::Column(c) if c.table.eq_ignore_ascii_case(&group_tables[0])))
+                && self.group.iter().all(|g| matches!(g, Expr::Column(c) if {
+                    let t = self.idx.aug.schema.table_index(&c.table);
+                    t.is_some_and(|t| {
+                        let info = &self.idx.tables[t];
+                        let ci = self.idx.table(t).column_index(&c.column);
+                        ci.is_some() && (ci == info.pk || ci == info.display || ci == info.display_extra)
+                    })
+                }));
+            if only_rows && self.having.is_empty() {
+                let gs = std::mem::take(&mut self.group);
+                self.select.retain(|s| !gs.contains(&s.expr));
+            }
         }
         // The same item asked twice ("the maximum weight … list the maximum weight") once.
         let mut seen: Vec<Expr> = Vec::new();

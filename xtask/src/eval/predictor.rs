@@ -172,7 +172,7 @@ impl GoldBook {
 }
 
 /// The models `--model` knows, for messages.
-pub const MODELS: &[&str] = &["gold", "select1"];
+pub const MODELS: &[&str] = &["embedded", "gold", "select1"];
 
 /// Builds the predictor a `--model` spec names (`name` or `name:argument`).
 ///
@@ -187,9 +187,89 @@ pub fn build(spec: &str, gold: Arc<GoldBook>) -> Result<Arc<dyn Predictor>> {
         }
     };
     match name {
+                "embedded" => no_arg(Arc::new(Embedded::new())),
         "gold" => no_arg(Arc::new(GoldOracle { gold })),
         "select1" => no_arg(Arc::new(Select1)),
         other => bail!("unknown model `{other}`; available: {}", MODELS.join(", ")),
+    }
+}
+
+/// cbi's embedded generator, through the engine: one engine for the run, one session per
+/// conversation, clarifying questions off (a benchmark cannot answer them). A semantic file
+/// next to a database (`<stem>.semantic.yaml`) is used, as `cbi` itself does.
+#[derive(Debug)]
+struct Embedded {
+    engine: cbi_engine::ConversationalBiEngine,
+}
+
+#[derive(Debug, Default)]
+struct EmbeddedState {
+    session: Option<cbi_types::SessionId>,
+}
+
+impl Embedded {
+    fn new() -> Self {
+        let config = cbi_types::Config::default();
+        let sessions = Arc::new(cbi_session::SessionManager::new(
+            Arc::new(cbi_session::MemoryStore::new()),
+            cbi_session::SessionConfig {
+                max_sessions_per_user: usize::MAX,
+                ..cbi_session::SessionConfig::default()
+            },
+        ));
+        let opts = cbi_engine::EngineOptions {
+            clarify: false,
+            ..cbi_engine::EngineOptions::default()
+        };
+        Embedded {
+            engine: cbi_engine::ConversationalBiEngine::with_sessions(config, sessions, opts),
+        }
+    }
+
+    async fn session(&self, conversation: &mut Conversation) -> Result<cbi_types::SessionId> {
+        if let Some(id) = conversation.state::<EmbeddedState>().session {
+            return Ok(id);
+        }
+        let path = conversation.db_path.clone();
+        let semantic_path = path.with_extension("semantic.yaml");
+        let semantic = if semantic_path.exists() {
+            cbi_schema::load_semantic(&semantic_path)?
+        } else {
+            cbi_types::SemanticModel::default()
+        };
+        let key = self.engine.attach(&path.to_string_lossy(), semantic).await?;
+        let id = self.engine.create_session_for("eval", &key).await?;
+        conversation.state::<EmbeddedState>().session = Some(id);
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl Predictor for Embedded {
+    fn name(&self) -> &str {
+        "embedded"
+    }
+
+    async fn predict(&self, conversation: &mut Conversation, question: &Question) -> Prediction {
+        let id = match self.session(conversation).await {
+            Ok(id) => id,
+            Err(e) => return Prediction::failed(format!("{e:#}")),
+        };
+        match self.engine.generate_only(id, &question.text).await {
+            Ok(r) => Prediction {
+                sql: r.sql,
+                confidence: Some(f64::from(r.confidence)),
+                kind: if r.verified {
+                    Some(AnswerKind::Verified)
+                } else if r.clarification.is_some() {
+                    Some(AnswerKind::Clarification)
+                } else {
+                    None
+                },
+                ..Prediction::default()
+            },
+            Err(e) => Prediction::failed(e.to_string()),
+        }
     }
 }
 
