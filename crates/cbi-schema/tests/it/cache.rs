@@ -128,24 +128,42 @@ async fn cache_on_mysql() {
     cache_on(Backend::MySql).await;
 }
 
-/// Many first questions at once build the augmentation once; the others wait for it and get
-/// the same one.
-#[tokio::test]
+/// Many first questions at once, on several threads, build the augmentation once; the others
+/// wait for it and get the same one. (Spawning also proves the cache's futures are `Send`, which
+/// a server handling each question in its own task needs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_requests_build_once() {
     let db = TestDb::demo(Backend::Sqlite).await;
     let conn = db.connect().await;
-    let cache = SchemaCache::new(SchemaAugmenter::default(), CacheOptions::default());
-    let none = SemanticModel::default();
-    let results =
-        futures::future::join_all((0..8).map(|_| cache.get_traced("demo", &conn, &none))).await;
-    let mut built = 0;
-    for r in &results {
-        let (aug, how) = r.as_ref().unwrap();
-        match how {
-            CacheOutcome::Built => built += 1,
-            other => assert_eq!(*other, CacheOutcome::Fresh),
-        }
-        assert!(Arc::ptr_eq(aug, &results[0].as_ref().unwrap().0));
+    let cache = Arc::new(SchemaCache::new(
+        SchemaAugmenter::default(),
+        CacheOptions::default(),
+    ));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (cache, conn) = (cache.clone(), conn.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_traced("demo", &conn, &SemanticModel::default())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
     }
+    let built = results
+        .iter()
+        .filter(|(_, how)| *how == CacheOutcome::Built)
+        .count();
     assert_eq!(built, 1, "one build for eight concurrent requests");
+    for (aug, how) in &results {
+        assert!(
+            matches!(how, CacheOutcome::Built | CacheOutcome::Fresh),
+            "{how:?}"
+        );
+        assert!(Arc::ptr_eq(aug, &results[0].0));
+    }
 }
