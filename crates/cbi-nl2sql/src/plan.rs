@@ -50,7 +50,8 @@ pub struct PlanOptions {
 
 /// Plans a question against an indexed schema.
 pub fn plan(question: &str, idx: &SchemaIndex, opts: &PlanOptions) -> Result<Plan> {
-    let tokens = tokenize(question);
+    let mut tokens = tokenize(question);
+    correct_cue_words(&mut tokens, idx);
     let mut mentions = link(&tokens, idx);
     rank_by_context(&mut mentions, idx);
     let mut p = Planner::new(idx, &tokens, &mentions, opts);
@@ -542,6 +543,11 @@ impl<'a> Planner<'a> {
         let n = self.idx.tables.len();
         let mut score = vec![0.0f32; n];
         for m in self.ments {
+            // What the answer is broken down by ("by region", "per store") is not its subject.
+            let before = m.start.checked_sub(1).map_or("", |i| self.toks[i].norm.as_str());
+            if matches!(before, "by" | "per" | "each" | "every") {
+                continue;
+            }
             let mut seen = Vec::new();
             for (t, _, s) in m.columns() {
                 if !seen.contains(&t) {
@@ -897,7 +903,9 @@ impl<'a> Planner<'a> {
         let n = self.toks.len();
         let mut cue = None;
         for i in 0..n {
-            let (a, b) = (self.lemma(i), self.lemma(i + 1));
+            // The surface form: "orders by shipping cost" is a table and a ranking, not "order by".
+            let a = self.toks[i].norm.as_str();
+            let b = self.lemma(i + 1);
             let is_sort = matches!(
                 a,
                 "order"
@@ -1139,7 +1147,8 @@ impl<'a> Planner<'a> {
             if !skipped {
                 if let Some(m) = self.mention_at(j) {
                     let m = &self.ments[m];
-                    if m.has_table() && !m.has_column() && m.end == j + 1 {
+                                        let modifier = m.has_table() || m.columns().next().is_some_and(|(t, c, _)| !self.idx.tables[t].column_class[c].is_numeric());
+                    if modifier && m.end == j + 1 && i == j + 1 {
                         skipped = true;
                         j = m.start;
                         continue;
@@ -1158,7 +1167,7 @@ impl<'a> Planner<'a> {
         while i < n {
             let w = self.lemma(i).to_string();
             let w = w.as_str();
-            let prev = if i > 0 { self.lemma(i - 1) } else { "" };
+            let prev = if i > 0 { self.toks[i - 1].norm.as_str() } else { "" };
             let start = match w {
                 "each" | "every" if matches!(prev, "for" | "in" | "of" | "from" | "to" | "by") => {
                     Some(i + 1)
@@ -1237,6 +1246,30 @@ impl<'a> Planner<'a> {
                     let desc = !self.toks.iter().any(|t| matches!(t.lemma.as_str(), "bottom" | "worst" | "lowest" | "smallest" | "least" | "fewest" | "cheapest"));
                     if agg && self.group.is_empty() {
                         self.group_by_subject();
+                    }
+                    // The things ranked are shown by their label.
+                    if self.select.is_empty() {
+                        if let Some(s) = self.subject {
+                            for l in self.label_exprs(s) {
+                                if agg && !self.group.contains(&l) {
+                                    self.group.push(l.clone());
+                                }
+                                self.select.push(SelectItem { expr: l, alias: None });
+                            }
+                        }
+                    }
+                    // Show what was ranked by, beside the things ranked.
+                    if !self.select.iter().any(|s| s.expr == e) {
+                        let alias = match &e {
+                            Expr::Raw { label, .. } => Some(label.clone()),
+                            _ => None,
+                        };
+                        self.select.push(SelectItem { expr: e.clone(), alias });
+                    }
+                    for k in 0..self.toks.len() {
+                        if matches!(self.lemma(k), "best" | "worst" | "largest" | "biggest" | "highest" | "lowest" | "smallest") {
+                            self.cue[k] = true;
+                        }
                     }
                     self.order.push(OrderItem { expr: e, desc });
                     i = self.ments[mi].end;
@@ -1678,15 +1711,20 @@ impl<'a> Planner<'a> {
 
     /// The column a "which/what COLUMN ..." question asks about, before token `before`.
     fn head_column(&mut self, before: usize) -> Option<(usize, usize, usize)> {
-        let first = self.lemma(0);
+                let first = self.lemma(0);
         if !matches!(
             first,
-            "which" | "what" | "show" | "find" | "list" | "give" | "return" | "tell"
+            "which" | "what" | "show" | "find" | "list" | "give" | "return" | "tell" | "top" | "bottom"
         ) {
             return None;
         }
+        // Skip question words and a count ("Top 3 brands", "Show the 5 cheapest").
+        let mut start = 1;
+        while start < before && (self.toks[start].number().is_some() || matches!(self.lemma(start), "top" | "bottom" | "first")) {
+            start += 1;
+        }
         let mi = self.mention_after(
-            1,
+            start,
             &[
                 "the", "be", "is", "are", "was", "were", "me", "a", "an", "of",
             ],
@@ -2282,11 +2320,11 @@ impl<'a> Planner<'a> {
         let head_end = self.first_filter_cue(1);
         for mi in 0..self.ments.len() {
             let m = &self.ments[mi];
-            if self.used[mi] || m.start >= head_end || !m.has_column() || m.has_table() {
+                        if self.used[mi] || m.start >= head_end || !m.has_column() || m.has_table() || self.agg_before(m.start).is_some() {
                 continue;
             }
             let hit = m.columns().find(|&(ct, cc, _)| {
-                ct == t
+                (ct == t && !self.is_measure_column(ct, cc))
                     || self.idx.graph.edges.iter().any(|e| {
                         (e.a == ct && e.a_cols == [cc] && e.b == t)
                             || (e.b == ct && e.b_cols == [cc] && e.a == t)
@@ -2718,6 +2756,16 @@ impl<'a> Planner<'a> {
             if self.cue[at] && f == AggFunc::Count {
                 continue;
             }
+            // "the minimum product price": "product" only modifies the numeric column after it.
+            let modifies_next = f != AggFunc::Count
+                && self.ments.get(mi + 1).is_some_and(|n| {
+                    n.start == m.end && n.columns().any(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric())
+                })
+                && !m.columns().next().is_some_and(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric());
+            if modifies_next {
+                self.used[mi] = true;
+                continue;
+            }
             if m.has_column() && !(f == AggFunc::Count && m.has_table()) {
                 let Some((t, c)) = self.resolve(mi) else {
                     continue;
@@ -2829,7 +2877,10 @@ impl<'a> Planner<'a> {
                 }
                 None => Expr::CountStar,
             };
-            if !self.select.iter().any(|s| s.expr == item) {
+            // "how many units were sold in total": already answered by the sum above.
+            let answered = ch.mention.is_some_and(|mi| self.used[mi] && !self.ments[mi].has_table())
+                && self.select.iter().any(|s| s.expr.is_aggregate());
+            if !answered && !self.select.iter().any(|s| s.expr == item) {
                 self.select.push(SelectItem {
                     expr: item,
                     alias: None,
@@ -3218,6 +3269,9 @@ impl<'a> Planner<'a> {
     }
 
     fn finish(mut self) -> Result<Plan> {
+        if std::env::var_os("CBI_DEBUG_PLAN").is_some() {
+            eprintln!("subject={:?} tables={:?} group={:?} select={:?} used={:?}", self.subject.map(|s| self.table_name(s)), self.tables, self.group, self.select.len(), self.used);
+        }
         if self.select.is_empty() {
             return Err(Error::NotUnderstood("could not tell what to show".into()));
         }
@@ -3477,6 +3531,29 @@ fn rank_by_context(ments: &mut [Mention], idx: &SchemaIndex) {
     }
 }
 
+/// Misspelt question words ("totl", "averge", "maximun") are read as the word meant, when the
+/// schema does not know the misspelling and exactly one cue word is one edit away.
+fn correct_cue_words(tokens: &mut [Token], idx: &SchemaIndex) {
+    const CUES: &[&str] = &[
+        "total", "average", "maximum", "minimum", "number", "count", "highest", "lowest", "largest",
+        "smallest", "most", "least", "each", "every", "between", "greater", "less", "more", "than",
+        "ordered", "sorted", "descending", "ascending", "distinct", "different", "many",
+    ];
+    for t in tokens.iter_mut() {
+        if t.kind != TokenKind::Word || t.lemma.len() < 4 || STOP.contains(&t.lemma.as_str()) || idx.knows_word(&t.lemma) {
+            continue;
+        }
+        if CUES.contains(&t.lemma.as_str()) {
+            continue;
+        }
+        let hits: Vec<&str> = CUES.iter().copied().filter(|c| strsim::damerau_levenshtein(c, &t.lemma) == 1).collect();
+        if let [one] = hits.as_slice() {
+            t.lemma = (*one).to_string();
+            t.norm = (*one).to_string();
+        }
+    }
+}
+
 fn is_filler_word(w: &str) -> bool {
     matches!(
         w,
@@ -3548,10 +3625,13 @@ fn adjust_for_implied(
         return (op, lit);
     };
     let words = crate::index::words_of(&c.column);
-    let birth = words
-        .iter()
-        .any(|w| w == "birth" || w == "born" || w == "dob")
-        || (words.iter().any(|w| w == "year") && matches!(adj, "older" | "younger"));
+        // Only age words run against birth years and dates: "older than 30" on a birth year is
+    // an earlier year, while "born after 1990" is simply a later one.
+    let age_word = matches!(adj, "older" | "younger");
+    let birth = age_word
+        && words
+            .iter()
+            .any(|w| w == "birth" || w == "born" || w == "dob" || w == "year");
     let _ = p;
     if birth { (flip(op), lit) } else { (op, lit) }
 }
