@@ -479,7 +479,7 @@ fn share_modifiers(tokens: &[Token], idx: &SchemaIndex, mentions: &mut Vec<Menti
                 .filter(|(e, _)| matches!(e, Element::Column(..)))
                 .collect();
             dedup_best(&mut els);
-            if !els.is_empty() && els[0].1 >= cur.elements.first().map_or(0.0, |e| e.1) - 0.1 {
+                        if !els.is_empty() && els[0].1 >= cur.elements.first().map_or(0.0, |e| e.1) {
                 mentions[k].elements = els;
             }
         }

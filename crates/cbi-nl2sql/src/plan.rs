@@ -544,15 +544,26 @@ impl<'a> Planner<'a> {
         let mut score = vec![0.0f32; n];
         for m in self.ments {
             // What the answer is broken down by ("by region", "per store") is not its subject.
-            let before = m.start.checked_sub(1).map_or("", |i| self.toks[i].norm.as_str());
-            if matches!(before, "by" | "per" | "each" | "every") {
-                continue;
-            }
+                        let before = m.start.checked_sub(1).map_or("", |i| self.toks[i].norm.as_str());
+            let weight = if matches!(before, "by" | "per" | "each" | "every") { 0.5 } else { 1.0 };
             let mut seen = Vec::new();
             for (t, _, s) in m.columns() {
                 if !seen.contains(&t) {
-                    score[t] += s;
+                    score[t] += s * weight;
                     seen.push(t);
+                }
+            }
+            // A measure is about its fact table ("revenue" → order_items).
+            if let Some(Element::Term(ti)) = m.best_element() {
+                if matches!(self.idx.term(ti), cbi_types::TermTarget::Measure(_)) {
+                    for name in self.term_tables(ti).iter().take(1) {
+                        if let Some(t) = self.idx.aug.schema.table_index(name) {
+                            if !seen.contains(&t) {
+                                score[t] += 1.0;
+                                seen.push(t);
+                            }
+                        }
+                    }
                 }
             }
             for v in &m.values {
@@ -561,9 +572,9 @@ impl<'a> Planner<'a> {
                     seen.push(v.table);
                 }
             }
-            for t in m.tables() {
+                        for t in m.tables() {
                 if !seen.contains(&t) {
-                    score[t] += m.elements.first().map_or(0.0, |e| e.1);
+                    score[t] += m.elements.first().map_or(0.0, |e| e.1) * weight;
                     seen.push(t);
                 }
             }
@@ -1295,11 +1306,20 @@ impl<'a> Planner<'a> {
                 }
                 // A column of that table asked for up front ("template ids … for each
                 // template") is the group key itself.
-                if let Some((hm, ht, hc)) = self.head_column_in(t) {
+                                if let Some((hm, ht, hc)) = self.head_column_in(t) {
                     self.used[hm] = true;
                     self.used[mi] = true;
                     for k in i..s {
                         self.cue[k] = true;
+                    }
+                    // Rows of the table are the groups: its key keeps equal names apart.
+                    if let Some(pk) = self.idx.tables[t].pk {
+                        if ht == t && hc != pk {
+                            let k = self.col_expr(t, pk);
+                            if !self.group.contains(&k) {
+                                self.group.push(k);
+                            }
+                        }
                     }
                     let e = self.col_expr(ht, hc);
                     if !self.group.contains(&e) {
@@ -1809,8 +1829,9 @@ impl<'a> Planner<'a> {
         if !before_ok {
             return false;
         }
-        // "What is the highest age of singers" vs "Which singer is the oldest".
-        !matches!(self.lemma(0), "which" | "who") && !self.has_word("whose")
+                // "What is the highest age of singers" vs "Which singer is the oldest"; and a ranking
+        // ("top 3 highest rated") picks rows.
+        !matches!(self.lemma(0), "which" | "who") && !self.has_word("whose") && self.limit.is_none()
     }
 
         /// The columns that name a row of a table: its label (and second label), else its key.
@@ -2482,8 +2503,8 @@ impl<'a> Planner<'a> {
                 .mention_before(
                     m.start,
                     &[
-                        "be", "is", "are", "of", "=", "named", "called", "the", "not", "equal",
-                        "to", "as",
+                                                "be", "is", "are", "of", "=", "named", "called", "the", "not", "equal",
+                        "to", "as", "by", "from", "with",
                     ],
                 )
                 .filter(|&p| !self.used[p] && self.ments[p].has_column());
@@ -2534,10 +2555,15 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
-            let Some((t, c, value)) = target else {
+                        let Some((t, c, value)) = target else {
                 continue;
             };
             self.used[mi] = true;
+            // The data holds the value with stray spaces ("Aberdeen "): right for this data, but
+            // a sign the question and the data disagree.
+            if value.trim() != value {
+                self.penalize(0.8, format!("the stored value '{value}' has leading or trailing spaces"));
+            }
             let negated = self.negated_before(self.ments[mi].start);
             // Substrings: "with 'Hey' in its name", "containing", "starting with".
             let like = self.like_pattern(mi);
@@ -2666,9 +2692,18 @@ impl<'a> Planner<'a> {
     fn choose_value_column(&mut self, mi: usize) -> Option<(usize, usize, String)> {
         let m = &self.ments[mi];
         let vals = &m.values;
-        let in_subject = self
+                // A column another value of the question already filters ("code PP or PPT").
+        let same_column = vals.iter().find(|v| {
+            let e = self.col_expr(v.table, v.column);
+            self.filters.iter().any(|f| match f {
+                Condition::Compare { left, op: CmpOp::Eq, .. } => *left == e,
+                Condition::Or(cs) => cs.iter().any(|c| matches!(c, Condition::Compare { left, .. } if *left == e)),
+                _ => false,
+            })
+        });
+        let in_subject = same_column.or_else(|| self
             .subject
-            .and_then(|s| vals.iter().find(|v| v.table == s));
+            .and_then(|s| vals.iter().find(|v| v.table == s)));
         let in_play = vals.iter().find(|v| self.tables.contains(&v.table));
         let nearest = self.subject.and_then(|s| {
             vals.iter()
@@ -3363,7 +3398,7 @@ impl<'a> Planner<'a> {
             } = self.select[aggs[0]].expr.clone()
             {
                 // "Which model has the minimum horsepower?" asks for the model only.
-                if matches!(self.lemma(0), "which" | "who") {
+                if matches!(self.lemma(0), "which" | "who") || self.select.iter().any(|s| s.expr == *arg) {
                     self.select.remove(aggs[0]);
                 } else {
                     self.select[aggs[0]].expr = (*arg).clone();
@@ -3372,7 +3407,7 @@ impl<'a> Planner<'a> {
                     expr: *arg,
                     desc: f == AggFunc::Max,
                 });
-                self.limit = Some(1);
+                self.limit.get_or_insert(1);
             }
         }
         // Aggregates mixed with plain columns need the plain ones grouped.
