@@ -33,7 +33,7 @@ pub struct TableInfo {
     /// Lemmas of the table name.
     pub words: Vec<String>,
     /// The column to show for a row of this table (a name or title), if any.
-        pub display: Option<usize>,
+    pub display: Option<usize>,
     /// A second label column shown with the first (`last_name` beside `first_name`).
     pub display_extra: Option<usize>,
     /// Single-column primary key index, if any.
@@ -265,10 +265,17 @@ impl SchemaIndex {
                 })
                 .map(|(ci, _)| ci)
                 .collect();
-                        let display = display_column(t, &column_words);
+            let display = display_column(t, &column_words);
             let display_extra = display.and_then(|d| {
-                let first = column_words[d].first().map(String::as_str) == Some("first") && column_words[d].last().map(String::as_str) == Some("name");
-                first.then(|| column_words.iter().position(|w| w.len() == 2 && w[0] == "last" && w[1] == "name")).flatten()
+                let first = column_words[d].first().map(String::as_str) == Some("first")
+                    && column_words[d].last().map(String::as_str) == Some("name");
+                first
+                    .then(|| {
+                        column_words
+                            .iter()
+                            .position(|w| w.len() == 2 && w[0] == "last" && w[1] == "name")
+                    })
+                    .flatten()
             });
             tables.push(TableInfo {
                 display,

@@ -31,9 +31,23 @@ pub fn superlative(w: &str) -> Option<bool> {
 /// Adjectives (superlative or comparative) that imply a column: the column words to look for
 /// and whether "more" means a larger value of that column.
 pub fn implied_column(w: &str) -> Option<(&'static [&'static str], bool)> {
-        const AGE: &[&str] = &[
-        "age", "pet_age", "birth", "born", "dob", "year", "opened", "open", "launched", "created", "founded",
-        "established", "start", "started", "since", "date",
+    const AGE: &[&str] = &[
+        "age",
+        "pet_age",
+        "birth",
+        "born",
+        "dob",
+        "year",
+        "opened",
+        "open",
+        "launched",
+        "created",
+        "founded",
+        "established",
+        "start",
+        "started",
+        "since",
+        "date",
     ];
     Some(match w {
         "oldest" | "older" | "eldest" | "elder" => (AGE, true),
@@ -52,7 +66,7 @@ pub fn implied_column(w: &str) -> Option<(&'static [&'static str], bool)> {
             false,
         ),
         "cheapest" | "cheaper" => (&["price", "cost", "amount", "fee"], false),
-                "priciest" | "expensive" | "pricier" => (&["price", "cost", "amount", "fee"], true),
+        "priciest" | "expensive" | "pricier" => (&["price", "cost", "amount", "fee"], true),
         "cheap" | "inexpensive" => (&["price", "cost", "amount", "fee"], false),
         "newest" | "newer" | "latest" | "later" | "recent" => (
             &["date", "year", "time", "created", "launched", "opened"],
@@ -239,7 +253,7 @@ pub fn is_head_word(w: &str) -> bool {
 /// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
 pub fn synonyms(w: &str) -> &'static [&'static str] {
     match w {
-                "nation" => &["country"],
+        "nation" => &["country"],
         "born" => &["birth", "year"],
         "birthplace" => &["birth", "place"],
         "firm" | "business" => &["company"],

@@ -255,10 +255,12 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             if is_glue(first) || is_glue(last) {
                 continue;
             }
-                        // "returns" (a plural noun) is not the verb "return".
+            // "returns" (a plural noun) is not the verb "return".
             let single_stop = len == 1
                 && STOP.contains(&first.lemma.as_str())
-                                && !(i > 0 && (first.norm == format!("{}s", first.lemma) || first.norm == format!("{}es", first.lemma)));
+                && !(i > 0
+                    && (first.norm == format!("{}s", first.lemma)
+                        || first.norm == format!("{}es", first.lemma)));
             // Only these may sit inside a name ("number of products" for `Number_products`);
             // "and", "for", "with" join separate things.
             if span.iter().any(|t| {
@@ -336,8 +338,13 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 break;
             }
         }
-                // "ordered", "purchased", "rated": the verb names the thing ("order", "purchase").
-        if found.is_none() && tok.kind == TokenKind::Word && tok.lemma.len() > 4 && tok.lemma.ends_with("ed") && !STOP.contains(&tok.lemma.as_str()) {
+        // "ordered", "purchased", "rated": the verb names the thing ("order", "purchase").
+        if found.is_none()
+            && tok.kind == TokenKind::Word
+            && tok.lemma.len() > 4
+            && tok.lemma.ends_with("ed")
+            && !STOP.contains(&tok.lemma.as_str())
+        {
             let w = &tok.lemma;
             for stem in [&w[..w.len() - 2], &w[..w.len() - 1]] {
                 let mut els: Vec<(Element, f32)> = idx
@@ -479,7 +486,7 @@ fn share_modifiers(tokens: &[Token], idx: &SchemaIndex, mentions: &mut Vec<Menti
                 .filter(|(e, _)| matches!(e, Element::Column(..)))
                 .collect();
             dedup_best(&mut els);
-                        if !els.is_empty() && els[0].1 >= cur.elements.first().map_or(0.0, |e| e.1) {
+            if !els.is_empty() && els[0].1 >= cur.elements.first().map_or(0.0, |e| e.1) {
                 mentions[k].elements = els;
             }
         }

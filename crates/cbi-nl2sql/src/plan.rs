@@ -391,9 +391,14 @@ impl<'a> Planner<'a> {
             if let Some(c) = self.find_column(t, words, true) {
                 let cw = &self.idx.tables[t].column_words[c];
                 // Birth dates and years run the other way: older means earlier.
-                                let age_word = matches!(adjective, "oldest" | "older" | "eldest" | "elder" | "youngest" | "younger");
+                let age_word = matches!(
+                    adjective,
+                    "oldest" | "older" | "eldest" | "elder" | "youngest" | "younger"
+                );
                 let inverted = cw.iter().any(|w| w == "birth" || w == "born" || w == "dob")
-                    || ((cw.iter().any(|w| w == "year") || self.idx.tables[t].temporal.contains(&c)) && age_word);
+                    || ((cw.iter().any(|w| w == "year")
+                        || self.idx.tables[t].temporal.contains(&c))
+                        && age_word);
                 return Some((t, c, more_is_greater != inverted));
             }
         }
@@ -521,8 +526,11 @@ impl<'a> Planner<'a> {
                 // A table named right after "for each"/"per"/"by" is a grouping, not the subject.
                 let prev = m.start.checked_sub(1).map_or("", |i| self.lemma(i));
                 let prev2 = m.start.checked_sub(2).map_or("", |i| self.lemma(i));
-                                let by_group = (prev == "by" || (prev == "the" && prev2 == "by"))
-                    && !matches!(self.lemma(m.start.saturating_sub(if prev == "by" { 2 } else { 3 })), "order" | "ordered" | "sort" | "sorted" | "rank" | "ranked");
+                let by_group = (prev == "by" || (prev == "the" && prev2 == "by"))
+                    && !matches!(
+                        self.lemma(m.start.saturating_sub(if prev == "by" { 2 } else { 3 })),
+                        "order" | "ordered" | "sort" | "sorted" | "rank" | "ranked"
+                    );
                 if (prev == "each" || prev == "every") && matches!(prev2, "for" | "in" | "of")
                     || prev == "per"
                     || by_group
@@ -544,8 +552,15 @@ impl<'a> Planner<'a> {
         let mut score = vec![0.0f32; n];
         for m in self.ments {
             // What the answer is broken down by ("by region", "per store") is not its subject.
-                        let before = m.start.checked_sub(1).map_or("", |i| self.toks[i].norm.as_str());
-            let weight = if matches!(before, "by" | "per" | "each" | "every") { 0.5 } else { 1.0 };
+            let before = m
+                .start
+                .checked_sub(1)
+                .map_or("", |i| self.toks[i].norm.as_str());
+            let weight = if matches!(before, "by" | "per" | "each" | "every") {
+                0.5
+            } else {
+                1.0
+            };
             let mut seen = Vec::new();
             for (t, _, s) in m.columns() {
                 if !seen.contains(&t) {
@@ -572,7 +587,7 @@ impl<'a> Planner<'a> {
                     seen.push(v.table);
                 }
             }
-                        for t in m.tables() {
+            for t in m.tables() {
                 if !seen.contains(&t) {
                     score[t] += m.elements.first().map_or(0.0, |e| e.1) * weight;
                     seen.push(t);
@@ -734,14 +749,15 @@ impl<'a> Planner<'a> {
     }
 
     /// Whether the token is part of a column mention ("number" in `Number_products`).
-        fn is_column_word(&self, i: usize) -> bool {
+    fn is_column_word(&self, i: usize) -> bool {
         self.mention_at(i).is_some_and(|m| {
             let m = &self.ments[m];
-            (m.has_column() || matches!(m.best_element(), Some(Element::Term(_)))) && m.end - m.start > 1
+            (m.has_column() || matches!(m.best_element(), Some(Element::Term(_))))
+                && m.end - m.start > 1
         })
     }
 
-        fn pass_time(&mut self) {
+    fn pass_time(&mut self) {
         // Is there a time expression at all? (Any reference date will do to find out.)
         let probe = chrono::NaiveDate::from_ymd_opt(2000, 6, 15);
         if resolve_time(self.toks, probe).is_none() {
@@ -751,7 +767,9 @@ impl<'a> Planner<'a> {
         let year_column = self.ments.iter().any(|m| {
             m.columns().any(|(t, c, _)| {
                 !self.idx.tables[t].temporal.contains(&c)
-                    && self.idx.tables[t].column_words[c].iter().any(|w| w == "year" || w == "birth")
+                    && self.idx.tables[t].column_words[c]
+                        .iter()
+                        .any(|w| w == "year" || w == "birth")
             })
         });
         if year_column {
@@ -833,7 +851,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-        fn latest_date(&self, t: usize, c: usize) -> Option<chrono::NaiveDate> {
+    fn latest_date(&self, t: usize, c: usize) -> Option<chrono::NaiveDate> {
         let p = self.idx.aug.tables.get(t)?.columns.get(c)?;
         let max = p.max.as_ref()?;
         chrono::NaiveDate::parse_from_str(max.get(..10)?, "%Y-%m-%d").ok()
@@ -863,7 +881,11 @@ impl<'a> Planner<'a> {
                 let measure = matches!(self.idx.term(ti), cbi_types::TermTarget::Measure(_));
                 for name in self.term_tables(ti) {
                     if let Some(t) = self.idx.aug.schema.table_index(&name) {
-                        if measure { measures.push(t) } else { others.push(t) }
+                        if measure {
+                            measures.push(t)
+                        } else {
+                            others.push(t)
+                        }
                     }
                 }
             }
@@ -930,10 +952,12 @@ impl<'a> Planner<'a> {
                     | "organize"
                     | "organized"
             ) && matches!(b, "by" | "in" | "of" | "from" | "according");
-                        let is_order_of = a == "order" && matches!(b, "of" | "by");
+            let is_order_of = a == "order" && matches!(b, "of" | "by");
             // "ordered" and "order" may also have linked to an `orders` table: here they are
             // the sorting cue (a one-word mention of it is consumed as such).
-            let single_word = self.mention_at(i).is_none_or(|m| self.ments[m].end - self.ments[m].start == 1);
+            let single_word = self
+                .mention_at(i)
+                .is_none_or(|m| self.ments[m].end - self.ments[m].start == 1);
             if (is_sort || is_order_of) && single_word {
                 cue = Some(i);
                 break;
@@ -952,15 +976,27 @@ impl<'a> Planner<'a> {
                 cue = Some(by - 1);
             }
         }
-                let Some(start) = cue else {
+        let Some(start) = cue else {
             return;
         };
         // The sorting words themselves ("in alphabetical order", "in descending order", "sorted
         // by") are cues, even where a word also names a table.
         for k in start.saturating_sub(3)..n {
             let w = self.lemma(k);
-            let sorting = matches!(w, "order" | "ordered" | "sort" | "sorted" | "alphabetical" | "alphabetically" | "descending" | "ascending" | "increasing" | "decreasing" | "reverse")
-                && (k >= start || matches!(self.lemma(k + 1), "order" | "by"));
+            let sorting = matches!(
+                w,
+                "order"
+                    | "ordered"
+                    | "sort"
+                    | "sorted"
+                    | "alphabetical"
+                    | "alphabetically"
+                    | "descending"
+                    | "ascending"
+                    | "increasing"
+                    | "decreasing"
+                    | "reverse"
+            ) && (k >= start || matches!(self.lemma(k + 1), "order" | "by"));
             if sorting {
                 self.cue[k] = true;
                 if let Some(m) = self.mention_at(k) {
@@ -1145,7 +1181,7 @@ impl<'a> Planner<'a> {
                 return Some((f, j));
             }
             // "average expected life expectancy": one unknown adjective in between.
-                        if !skipped
+            if !skipped
                 && self.mention_at(j).is_none()
                 && content_word(&self.toks[j])
                 && !self.cue[j]
@@ -1158,7 +1194,10 @@ impl<'a> Planner<'a> {
             if !skipped {
                 if let Some(m) = self.mention_at(j) {
                     let m = &self.ments[m];
-                                        let modifier = m.has_table() || m.columns().next().is_some_and(|(t, c, _)| !self.idx.tables[t].column_class[c].is_numeric());
+                    let modifier = m.has_table()
+                        || m.columns().next().is_some_and(|(t, c, _)| {
+                            !self.idx.tables[t].column_class[c].is_numeric()
+                        });
                     if modifier && m.end == j + 1 && i == j + 1 {
                         skipped = true;
                         j = m.start;
@@ -1178,7 +1217,11 @@ impl<'a> Planner<'a> {
         while i < n {
             let w = self.lemma(i).to_string();
             let w = w.as_str();
-            let prev = if i > 0 { self.toks[i - 1].norm.as_str() } else { "" };
+            let prev = if i > 0 {
+                self.toks[i - 1].norm.as_str()
+            } else {
+                ""
+            };
             let start = match w {
                 "each" | "every" if matches!(prev, "for" | "in" | "of" | "from" | "to" | "by") => {
                     Some(i + 1)
@@ -1254,7 +1297,18 @@ impl<'a> Planner<'a> {
                 if let Some((e, agg)) = self.measure_of(mi) {
                     self.used[mi] = true;
                     self.cue[i] = true;
-                    let desc = !self.toks.iter().any(|t| matches!(t.lemma.as_str(), "bottom" | "worst" | "lowest" | "smallest" | "least" | "fewest" | "cheapest"));
+                    let desc = !self.toks.iter().any(|t| {
+                        matches!(
+                            t.lemma.as_str(),
+                            "bottom"
+                                | "worst"
+                                | "lowest"
+                                | "smallest"
+                                | "least"
+                                | "fewest"
+                                | "cheapest"
+                        )
+                    });
                     if agg && self.group.is_empty() {
                         self.group_by_subject();
                     }
@@ -1265,7 +1319,10 @@ impl<'a> Planner<'a> {
                                 if agg && !self.group.contains(&l) {
                                     self.group.push(l.clone());
                                 }
-                                self.select.push(SelectItem { expr: l, alias: None });
+                                self.select.push(SelectItem {
+                                    expr: l,
+                                    alias: None,
+                                });
                             }
                         }
                     }
@@ -1275,10 +1332,22 @@ impl<'a> Planner<'a> {
                             Expr::Raw { label, .. } => Some(label.clone()),
                             _ => None,
                         };
-                        self.select.push(SelectItem { expr: e.clone(), alias });
+                        self.select.push(SelectItem {
+                            expr: e.clone(),
+                            alias,
+                        });
                     }
                     for k in 0..self.toks.len() {
-                        if matches!(self.lemma(k), "best" | "worst" | "largest" | "biggest" | "highest" | "lowest" | "smallest") {
+                        if matches!(
+                            self.lemma(k),
+                            "best"
+                                | "worst"
+                                | "largest"
+                                | "biggest"
+                                | "highest"
+                                | "lowest"
+                                | "smallest"
+                        ) {
                             self.cue[k] = true;
                         }
                     }
@@ -1306,7 +1375,7 @@ impl<'a> Planner<'a> {
                 }
                 // A column of that table asked for up front ("template ids … for each
                 // template") is the group key itself.
-                                if let Some((hm, ht, hc)) = self.head_column_in(t) {
+                if let Some((hm, ht, hc)) = self.head_column_in(t) {
                     self.used[hm] = true;
                     self.used[mi] = true;
                     for k in i..s {
@@ -1337,7 +1406,7 @@ impl<'a> Planner<'a> {
                     i = self.ments[mi].end;
                     continue;
                 }
-                                match self.idx.tables[t].display.or(self.idx.tables[t].pk) {
+                match self.idx.tables[t].display.or(self.idx.tables[t].pk) {
                     Some(c) => {
                         // Group by the key when there is one, show the name.
                         if let (Some(pk), Some(d)) =
@@ -1350,7 +1419,13 @@ impl<'a> Planner<'a> {
                         if let Some(x) = self.idx.tables[t].display_extra {
                             let e = self.col_expr(t, x);
                             self.group.push(e.clone());
-                            self.select.insert(0, SelectItem { expr: e, alias: None });
+                            self.select.insert(
+                                0,
+                                SelectItem {
+                                    expr: e,
+                                    alias: None,
+                                },
+                            );
                         }
                         self.col_expr(t, c)
                     }
@@ -1405,7 +1480,7 @@ impl<'a> Planner<'a> {
         // top-N: "top 5", "the 3 countries with the fewest people", "first 10"
         for i in 0..n {
             let w = self.lemma(i);
-                        if matches!(w, "top" | "first" | "bottom" | "last") && !self.cue[i] {
+            if matches!(w, "top" | "first" | "bottom" | "last") && !self.cue[i] {
                 if let Some(v) = self.toks.get(i + 1).and_then(|t| t.number()) {
                     if v >= 1.0 && v.fract() == 0.0 {
                         self.limit = Some(v as u64);
@@ -1687,11 +1762,13 @@ impl<'a> Planner<'a> {
                 }
                 _ => {}
             }
-                        if implied {
+            if implied {
                 if let Some((t, c, more)) = self.implied(&w) {
                     let col = self.col_expr(t, c);
                     // "the cheapest product" picks a product; "the oldest age" would be a value.
-                    let picks_row = self.mention_after(i + 1, &["the", "a"]).is_some_and(|m| self.ments[m].has_table());
+                    let picks_row = self
+                        .mention_after(i + 1, &["the", "a"])
+                        .is_some_and(|m| self.ments[m].has_table());
                     if aggregate_head && !picks_row {
                         let f = if more { AggFunc::Max } else { AggFunc::Min };
                         self.select.push(SelectItem {
@@ -1731,16 +1808,28 @@ impl<'a> Planner<'a> {
 
     /// The column a "which/what COLUMN ..." question asks about, before token `before`.
     fn head_column(&mut self, before: usize) -> Option<(usize, usize, usize)> {
-                let first = self.lemma(0);
+        let first = self.lemma(0);
         if !matches!(
             first,
-            "which" | "what" | "show" | "find" | "list" | "give" | "return" | "tell" | "top" | "bottom"
+            "which"
+                | "what"
+                | "show"
+                | "find"
+                | "list"
+                | "give"
+                | "return"
+                | "tell"
+                | "top"
+                | "bottom"
         ) {
             return None;
         }
         // Skip question words and a count ("Top 3 brands", "Show the 5 cheapest").
         let mut start = 1;
-        while start < before && (self.toks[start].number().is_some() || matches!(self.lemma(start), "top" | "bottom" | "first")) {
+        while start < before
+            && (self.toks[start].number().is_some()
+                || matches!(self.lemma(start), "top" | "bottom" | "first"))
+        {
             start += 1;
         }
         let mi = self.mention_after(
@@ -1760,24 +1849,82 @@ impl<'a> Planner<'a> {
         Some((mi, t, c))
     }
 
-            /// "surface area … together", "sales in total": a sum cue after a measure column.
+    /// "surface area … together", "sales in total": a sum cue after a measure column.
     fn total_after(&self, mi: usize) -> Option<(AggFunc, usize)> {
         let m = &self.ments[mi];
         let (t, c, _) = m.columns().next()?;
         if !self.is_measure_column(t, c) {
             return None;
         }
-        (m.end..(m.end + 6).min(self.toks.len())).find_map(|k| match (self.lemma(k), self.lemma(k + 1)) {
-            ("in", "total") => Some((AggFunc::Sum, k + 1)),
-            ("altogether" | "together" | "combined" | "overall", _) => Some((AggFunc::Sum, k)),
-            _ => None,
+        (m.end..(m.end + 6).min(self.toks.len())).find_map(|k| {
+            match (self.lemma(k), self.lemma(k + 1)) {
+                ("in", "total") => Some((AggFunc::Sum, k + 1)),
+                ("altogether" | "together" | "combined" | "overall", _) => Some((AggFunc::Sum, k)),
+                _ => None,
+            }
         })
+    }
+
+    /// Where in the question an answer column comes from (for ordering the select list).
+    fn position_of(&self, e: &Expr) -> usize {
+        let find_col = |table: &str, column: &str| -> Option<usize> {
+            let t = self.idx.aug.schema.table_index(table)?;
+            let c = self.idx.table(t).column_index(column)?;
+            let resolved = (0..self.ments.len()).find(|&mi| self.resolved[mi] == Some((t, c)));
+            let named = || {
+                (0..self.ments.len()).find(|&mi| {
+                    self.used[mi] && self.ments[mi].columns().any(|x| x.0 == t && x.1 == c)
+                })
+            };
+            let labelled = || {
+                (0..self.ments.len()).find(|&mi| {
+                    self.ments[mi].tables().any(|x| x == t)
+                        && (self.idx.tables[t].display == Some(c)
+                            || self.idx.tables[t].display_extra == Some(c)
+                            || self.idx.tables[t].pk == Some(c))
+                })
+            };
+            resolved
+                .or_else(named)
+                .or_else(labelled)
+                .map(|mi| self.ments[mi].start)
+        };
+        match e {
+            Expr::Column(c) => find_col(&c.table, &c.column).unwrap_or(usize::MAX / 2),
+            Expr::Agg { arg, .. } => match arg.as_ref() {
+                Expr::Column(c) => find_col(&c.table, &c.column).map_or(usize::MAX / 2, |p| p.saturating_sub(1)),
+                other => self.position_of(other),
+            },
+            Expr::CountStar => (0..self.toks.len())
+                .find(|&k| matches!(self.lemma(k), "count" | "number" | "many"))
+                .unwrap_or(usize::MAX / 2),
+            Expr::Raw { label, .. } => (0..self.ments.len())
+                .find(|&mi| matches!(self.ments[mi].best_element(), Some(Element::Term(ti)) if self.idx.aug.semantic.business_terms[ti].name == *label))
+                .map_or(usize::MAX / 2, |mi| self.ments[mi].start),
+            Expr::TimeBucket { grain, .. } => (0..self.toks.len())
+                .find(|&k| self.lemma(k).starts_with(grain.word()) || matches!((self.lemma(k), grain), ("daily", TimeGrain::Day) | ("yearly" | "annual" | "annually", TimeGrain::Year)))
+                .unwrap_or(usize::MAX / 2),
+            _ => usize::MAX / 2,
+        }
     }
 
     /// Whether the question ranks things ("top 5", "the 3 largest", "worst").
     fn ranking(&self) -> bool {
         self.toks.iter().any(|t| {
-            matches!(t.lemma.as_str(), "top" | "bottom" | "best" | "worst" | "largest" | "biggest" | "highest" | "lowest" | "smallest" | "most" | "least")
+            matches!(
+                t.lemma.as_str(),
+                "top"
+                    | "bottom"
+                    | "best"
+                    | "worst"
+                    | "largest"
+                    | "biggest"
+                    | "highest"
+                    | "lowest"
+                    | "smallest"
+                    | "most"
+                    | "least"
+            )
         })
     }
 
@@ -1795,7 +1942,8 @@ impl<'a> Planner<'a> {
             return None;
         }
         let (t, c) = self.resolve(mi)?;
-        self.is_measure_column(t, c).then(|| (self.col_expr(t, c), false))
+        self.is_measure_column(t, c)
+            .then(|| (self.col_expr(t, c), false))
     }
 
     /// A numeric column that measures an amount (not a key, code, year or rank).
@@ -1804,8 +1952,18 @@ impl<'a> Planner<'a> {
         let words = &info.column_words[c];
         info.column_class[c].is_numeric()
             && info.pk != Some(c)
-            && !words.iter().any(|w| matches!(w.as_str(), "id" | "code" | "key" | "year" | "rank" | "number" | "no" | "zip" | "phone"))
-            && !self.idx.graph.edges.iter().any(|e| (e.a == t && e.a_cols.contains(&c)) || (e.b == t && e.b_cols.contains(&c)))
+            && !words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "id" | "code" | "key" | "year" | "rank" | "number" | "no" | "zip" | "phone"
+                )
+            })
+            && !self
+                .idx
+                .graph
+                .edges
+                .iter()
+                .any(|e| (e.a == t && e.a_cols.contains(&c)) || (e.b == t && e.b_cols.contains(&c)))
     }
 
     fn next_is_table(&self, mi: usize) -> bool {
@@ -1829,12 +1987,12 @@ impl<'a> Planner<'a> {
         if !before_ok {
             return false;
         }
-                // "What is the highest age of singers" vs "Which singer is the oldest"; and a ranking
+        // "What is the highest age of singers" vs "Which singer is the oldest"; and a ranking
         // ("top 3 highest rated") picks rows.
         !matches!(self.lemma(0), "which" | "who") && !self.has_word("whose") && self.limit.is_none()
     }
 
-        /// The columns that name a row of a table: its label (and second label), else its key.
+    /// The columns that name a row of a table: its label (and second label), else its key.
     fn label_exprs(&self, t: usize) -> Vec<Expr> {
         let info = &self.idx.tables[t];
         match (info.display, info.display_extra, info.pk) {
@@ -1866,7 +2024,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Groups by the subject table's key (for "the X with the most Y").
-        fn group_by_subject(&mut self) {
+    fn group_by_subject(&mut self) {
         // "Which brands have more than 10 products": the column the question asks about is
         // the group, when it asks about a column rather than a table.
         let head_end = self.first_filter_cue(1);
@@ -1875,7 +2033,10 @@ impl<'a> Planner<'a> {
             let e = self.col_expr(t, c);
             self.group.push(e.clone());
             if !self.select.iter().any(|s| s.expr == e) {
-                self.select.push(SelectItem { expr: e, alias: None });
+                self.select.push(SelectItem {
+                    expr: e,
+                    alias: None,
+                });
             }
             return;
         }
@@ -2341,7 +2502,12 @@ impl<'a> Planner<'a> {
         let head_end = self.first_filter_cue(1);
         for mi in 0..self.ments.len() {
             let m = &self.ments[mi];
-                        if self.used[mi] || m.start >= head_end || !m.has_column() || m.has_table() || self.agg_before(m.start).is_some() {
+            if self.used[mi]
+                || m.start >= head_end
+                || !m.has_column()
+                || m.has_table()
+                || self.agg_before(m.start).is_some()
+            {
                 continue;
             }
             let hit = m.columns().find(|&(ct, cc, _)| {
@@ -2430,7 +2596,7 @@ impl<'a> Planner<'a> {
                 self.used[mi] = true;
                 let col = self.col_expr(t, c);
                 // "average age above 30", "number of X more than": aggregated → HAVING.
-                                // "categories with an average price above 100": a condition on groups.
+                // "categories with an average price above 100": a condition on groups.
                 if let Some((f, at)) = self.agg_before(m.start) {
                     if f != AggFunc::Count || !self.cue[at] {
                         self.cue[at] = true;
@@ -2485,14 +2651,19 @@ impl<'a> Planner<'a> {
             if m.quoted.is_some() || m.elements.is_empty() {
                 return true;
             }
-                        let capital = self.toks[m.start].capitalized;
+            let capital = self.toks[m.start].capitalized;
             // "outlet stores": the table is named right beside it, so the word is its value.
-            let named_beside = [mi.checked_sub(1), Some(mi + 1)].into_iter().flatten().any(|o| {
-                self.ments.get(o).is_some_and(|om| {
-                    (om.end == m.start || om.start == m.end)
-                        && om.tables().any(|t| m.tables().any(|x| x == t) || m.values.iter().any(|v| v.table == t))
-                })
-            });
+            let named_beside = [mi.checked_sub(1), Some(mi + 1)]
+                .into_iter()
+                .flatten()
+                .any(|o| {
+                    self.ments.get(o).is_some_and(|om| {
+                        (om.end == m.start || om.start == m.end)
+                            && om.tables().any(|t| {
+                                m.tables().any(|x| x == t) || m.values.iter().any(|v| v.table == t)
+                            })
+                    })
+                });
             (capital && !m.has_table()) || named_beside
         });
         for mi in value_ments {
@@ -2503,7 +2674,7 @@ impl<'a> Planner<'a> {
                 .mention_before(
                     m.start,
                     &[
-                                                "be", "is", "are", "of", "=", "named", "called", "the", "not", "equal",
+                        "be", "is", "are", "of", "=", "named", "called", "the", "not", "equal",
                         "to", "as", "by", "from", "with",
                     ],
                 )
@@ -2555,14 +2726,17 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
-                        let Some((t, c, value)) = target else {
+            let Some((t, c, value)) = target else {
                 continue;
             };
             self.used[mi] = true;
             // The data holds the value with stray spaces ("Aberdeen "): right for this data, but
             // a sign the question and the data disagree.
             if value.trim() != value {
-                self.penalize(0.8, format!("the stored value '{value}' has leading or trailing spaces"));
+                self.penalize(
+                    0.8,
+                    format!("the stored value '{value}' has leading or trailing spaces"),
+                );
             }
             let negated = self.negated_before(self.ments[mi].start);
             // Substrings: "with 'Hey' in its name", "containing", "starting with".
@@ -2692,18 +2866,25 @@ impl<'a> Planner<'a> {
     fn choose_value_column(&mut self, mi: usize) -> Option<(usize, usize, String)> {
         let m = &self.ments[mi];
         let vals = &m.values;
-                // A column another value of the question already filters ("code PP or PPT").
+        // A column another value of the question already filters ("code PP or PPT").
         let same_column = vals.iter().find(|v| {
             let e = self.col_expr(v.table, v.column);
             self.filters.iter().any(|f| match f {
-                Condition::Compare { left, op: CmpOp::Eq, .. } => *left == e,
-                Condition::Or(cs) => cs.iter().any(|c| matches!(c, Condition::Compare { left, .. } if *left == e)),
+                Condition::Compare {
+                    left,
+                    op: CmpOp::Eq,
+                    ..
+                } => *left == e,
+                Condition::Or(cs) => cs
+                    .iter()
+                    .any(|c| matches!(c, Condition::Compare { left, .. } if *left == e)),
                 _ => false,
             })
         });
-        let in_subject = same_column.or_else(|| self
-            .subject
-            .and_then(|s| vals.iter().find(|v| v.table == s)));
+        let in_subject = same_column.or_else(|| {
+            self.subject
+                .and_then(|s| vals.iter().find(|v| v.table == s))
+        });
         let in_play = vals.iter().find(|v| self.tables.contains(&v.table));
         let nearest = self.subject.and_then(|s| {
             vals.iter()
@@ -2785,7 +2966,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let m = &self.ments[mi];
-                        let Some((f, at)) = self.agg_before(m.start).or_else(|| self.total_after(mi)) else {
+            let Some((f, at)) = self.agg_before(m.start).or_else(|| self.total_after(mi)) else {
                 continue;
             };
             if self.cue[at] && f == AggFunc::Count {
@@ -2794,9 +2975,14 @@ impl<'a> Planner<'a> {
             // "the minimum product price": "product" only modifies the numeric column after it.
             let modifies_next = f != AggFunc::Count
                 && self.ments.get(mi + 1).is_some_and(|n| {
-                    n.start == m.end && n.columns().any(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric())
+                    n.start == m.end
+                        && n.columns()
+                            .any(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric())
                 })
-                && !m.columns().next().is_some_and(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric());
+                && !m
+                    .columns()
+                    .next()
+                    .is_some_and(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric());
             if modifies_next {
                 self.used[mi] = true;
                 continue;
@@ -2865,9 +3051,13 @@ impl<'a> Planner<'a> {
                             arg: Box::new(self.col_expr(t, c)),
                             distinct: true,
                         },
-                                                // "how many units were sold": a quantity is summed, not counted — unless
+                        // "how many units were sold": a quantity is summed, not counted — unless
                         // one row is picked ("how many cylinders does the fastest car have").
-                        Some((t, c)) if self.is_measure_column(t, c) && self.limit.is_none() && self.order.is_empty() => {
+                        Some((t, c))
+                            if self.is_measure_column(t, c)
+                                && self.limit.is_none()
+                                && self.order.is_empty() =>
+                        {
                             if self.subject.is_none() {
                                 self.subject = Some(t);
                             } else if self.subject != Some(t) && !self.tables.contains(&t) {
@@ -2913,7 +3103,9 @@ impl<'a> Planner<'a> {
                 None => Expr::CountStar,
             };
             // "how many units were sold in total": already answered by the sum above.
-            let answered = ch.mention.is_some_and(|mi| self.used[mi] && !self.ments[mi].has_table())
+            let answered = ch
+                .mention
+                .is_some_and(|mi| self.used[mi] && !self.ments[mi].has_table())
                 && self.select.iter().any(|s| s.expr.is_aggregate());
             if !answered && !self.select.iter().any(|s| s.expr == item) {
                 self.select.push(SelectItem {
@@ -3064,7 +3256,7 @@ impl<'a> Planner<'a> {
                     || self.has_word("everything")
                     || self.has_word("record")
                     || self.intent == Intent::Explore;
-                                if wants_all || (info.display.is_none() && info.pk.is_none()) {
+                if wants_all || (info.display.is_none() && info.pk.is_none()) {
                     for c in 0..self.idx.table(s).columns.len() {
                         self.select.push(SelectItem {
                             expr: self.col_expr(s, c),
@@ -3074,7 +3266,7 @@ impl<'a> Planner<'a> {
                     if self.intent != Intent::Explore && !wants_all {
                         self.penalize(0.8, "nothing specific was asked for; showing every column");
                     }
-                                } else {
+                } else {
                     let labels = self.label_exprs(s);
                     let grouped_elsewhere = labels.first().is_some_and(|e| {
                         !self.group.is_empty()
@@ -3083,7 +3275,13 @@ impl<'a> Planner<'a> {
                     });
                     if !grouped_elsewhere {
                         for (k, e) in labels.into_iter().enumerate() {
-                            self.select.insert(k, SelectItem { expr: e, alias: None });
+                            self.select.insert(
+                                k,
+                                SelectItem {
+                                    expr: e,
+                                    alias: None,
+                                },
+                            );
                         }
                     }
                 }
@@ -3305,7 +3503,14 @@ impl<'a> Planner<'a> {
 
     fn finish(mut self) -> Result<Plan> {
         if std::env::var_os("CBI_DEBUG_PLAN").is_some() {
-            eprintln!("subject={:?} tables={:?} group={:?} select={:?} used={:?}", self.subject.map(|s| self.table_name(s)), self.tables, self.group, self.select.len(), self.used);
+            eprintln!(
+                "subject={:?} tables={:?} group={:?} select={:?} used={:?}",
+                self.subject.map(|s| self.table_name(s)),
+                self.tables,
+                self.group,
+                self.select.len(),
+                self.used
+            );
         }
         if self.select.is_empty() {
             return Err(Error::NotUnderstood("could not tell what to show".into()));
@@ -3324,16 +3529,30 @@ impl<'a> Planner<'a> {
         if self.intent == Intent::Compare {
             let compared: Option<Expr> = self.filters.iter().find_map(|f| match f {
                 Condition::Or(parts) => match parts.first() {
-                    Some(Condition::Compare { left, op: CmpOp::Eq, .. }) => Some(left.clone()),
+                    Some(Condition::Compare {
+                        left,
+                        op: CmpOp::Eq,
+                        ..
+                    }) => Some(left.clone()),
                     _ => None,
                 },
-                Condition::InList { expr, negated: false, .. } => Some(expr.clone()),
+                Condition::InList {
+                    expr,
+                    negated: false,
+                    ..
+                } => Some(expr.clone()),
                 _ => None,
             });
             if let Some(e) = compared {
                 if !self.group.contains(&e) && self.select.iter().any(|s| s.expr.is_aggregate()) {
                     self.group.insert(0, e.clone());
-                    self.select.insert(0, SelectItem { expr: e, alias: None });
+                    self.select.insert(
+                        0,
+                        SelectItem {
+                            expr: e,
+                            alias: None,
+                        },
+                    );
                 }
             }
         }
@@ -3344,10 +3563,14 @@ impl<'a> Planner<'a> {
             for g in &self.group {
                 g.tables(&mut group_tables);
             }
-            let agg_args: Vec<&Expr> = self.select.iter().filter_map(|s| match &s.expr {
-                Expr::Agg { arg, .. } => Some(arg.as_ref()),
-                _ => None,
-            }).collect();
+            let agg_args: Vec<&Expr> = self
+                .select
+                .iter()
+                .filter_map(|s| match &s.expr {
+                    Expr::Agg { arg, .. } => Some(arg.as_ref()),
+                    _ => None,
+                })
+                .collect();
             let only_rows = group_tables.len() == 1
                 && !agg_args.is_empty()
                 && agg_args.iter().all(|a| matches!(a, Expr::Column(c) if c.table.eq_ignore_ascii_case(&group_tables[0])))
@@ -3364,6 +3587,22 @@ impl<'a> Planner<'a> {
                 self.select.retain(|s| !gs.contains(&s.expr));
             }
         }
+        // Columns in the order the question names them ("count the employees for each city" →
+        // the count, then the city).
+        // In a breakdown, the dimensions come first and the measures after, as BI tables show
+        // them ("revenue by region" → region, revenue).
+        let grouped = !self.group.is_empty();
+        let mut keyed: Vec<((bool, usize), SelectItem)> = std::mem::take(&mut self.select)
+            .into_iter()
+            .map(|s| {
+                (
+                    (grouped && s.expr.is_aggregate(), self.position_of(&s.expr)),
+                    s,
+                )
+            })
+            .collect();
+        keyed.sort_by_key(|(p, _)| *p);
+        self.select = keyed.into_iter().map(|(_, s)| s).collect();
         // The same item asked twice ("the maximum weight … list the maximum weight") once.
         let mut seen: Vec<Expr> = Vec::new();
         self.select.retain(|s| {
@@ -3398,7 +3637,9 @@ impl<'a> Planner<'a> {
             } = self.select[aggs[0]].expr.clone()
             {
                 // "Which model has the minimum horsepower?" asks for the model only.
-                if matches!(self.lemma(0), "which" | "who") || self.select.iter().any(|s| s.expr == *arg) {
+                if matches!(self.lemma(0), "which" | "who")
+                    || self.select.iter().any(|s| s.expr == *arg)
+                {
                     self.select.remove(aggs[0]);
                 } else {
                     self.select[aggs[0]].expr = (*arg).clone();
@@ -3478,9 +3719,33 @@ impl<'a> Planner<'a> {
             )));
         }
         if let Some(tree) = &tree {
-            if tree.joins.len() > 2 {
+            // Every join is a guess about which path and which table's column was meant — the
+            // largest source of confident mistakes — except joins a business term defines.
+            let mut term_tables: Vec<Vec<usize>> = Vec::new();
+            for s in &query.select {
+                if let Expr::Raw { tables, .. } = &s.expr {
+                    term_tables.push(
+                        tables
+                            .iter()
+                            .filter_map(|t| self.idx.aug.schema.table_index(t))
+                            .collect(),
+                    );
+                }
+            }
+            let guessed = tree
+                .joins
+                .iter()
+                .filter(|(ei, _)| {
+                    let e = &self.idx.graph.edges[*ei];
+                    !term_tables
+                        .iter()
+                        .any(|ts| ts.contains(&e.a) && ts.contains(&e.b))
+                })
+                .count();
+            if guessed > 0 {
+                let f = 0.92 * 0.95f32.powi(guessed as i32 - 1);
                 self.penalties
-                    .push((0.9, format!("joins {} tables", tree.tables.len())));
+                    .push((f, format!("joins {} tables", tree.tables.len())));
             }
             if tree
                 .joins
@@ -3570,18 +3835,49 @@ fn rank_by_context(ments: &mut [Mention], idx: &SchemaIndex) {
 /// schema does not know the misspelling and exactly one cue word is one edit away.
 fn correct_cue_words(tokens: &mut [Token], idx: &SchemaIndex) {
     const CUES: &[&str] = &[
-        "total", "average", "maximum", "minimum", "number", "count", "highest", "lowest", "largest",
-        "smallest", "most", "least", "each", "every", "between", "greater", "less", "more", "than",
-        "ordered", "sorted", "descending", "ascending", "distinct", "different", "many",
+        "total",
+        "average",
+        "maximum",
+        "minimum",
+        "number",
+        "count",
+        "highest",
+        "lowest",
+        "largest",
+        "smallest",
+        "most",
+        "least",
+        "each",
+        "every",
+        "between",
+        "greater",
+        "less",
+        "more",
+        "than",
+        "ordered",
+        "sorted",
+        "descending",
+        "ascending",
+        "distinct",
+        "different",
+        "many",
     ];
     for t in tokens.iter_mut() {
-        if t.kind != TokenKind::Word || t.lemma.len() < 4 || STOP.contains(&t.lemma.as_str()) || idx.knows_word(&t.lemma) {
+        if t.kind != TokenKind::Word
+            || t.lemma.len() < 4
+            || STOP.contains(&t.lemma.as_str())
+            || idx.knows_word(&t.lemma)
+        {
             continue;
         }
         if CUES.contains(&t.lemma.as_str()) {
             continue;
         }
-        let hits: Vec<&str> = CUES.iter().copied().filter(|c| strsim::damerau_levenshtein(c, &t.lemma) == 1).collect();
+        let hits: Vec<&str> = CUES
+            .iter()
+            .copied()
+            .filter(|c| strsim::damerau_levenshtein(c, &t.lemma) == 1)
+            .collect();
         if let [one] = hits.as_slice() {
             t.lemma = (*one).to_string();
             t.norm = (*one).to_string();
@@ -3660,7 +3956,7 @@ fn adjust_for_implied(
         return (op, lit);
     };
     let words = crate::index::words_of(&c.column);
-        // Only age words run against birth years and dates: "older than 30" on a birth year is
+    // Only age words run against birth years and dates: "older than 30" on a birth year is
     // an earlier year, while "born after 1990" is simply a later one.
     let age_word = matches!(adj, "older" | "younger");
     let birth = age_word
