@@ -427,6 +427,19 @@ impl ConversationalBiEngine {
         Ok(self.sessions.expire_idle().await?)
     }
 
+        /// The database's own plan for a statement (after validation), for `:explain`.
+    pub async fn explain(&self, key: &str, sql: &str) -> Result<String> {
+        let db = self.database(key)?;
+        let ready = self.ready(key, &db).await?;
+        let validated = ready.validator.validate(sql).map_err(Error::Invalid)?;
+        Ok(db.conn.explain(&validated.sql).await?)
+    }
+
+    /// The database a session talks to (its key for [`ConversationalBiEngine::schema`]).
+    pub async fn session_database(&self, session: SessionId) -> Result<String> {
+        Ok(self.sessions.get(session).await?.database)
+    }
+
     /// Time limit applied to every query.
     pub fn query_timeout(&self) -> Duration {
         self.limits().timeout
