@@ -427,7 +427,7 @@ impl ConversationalBiEngine {
         Ok(self.sessions.expire_idle().await?)
     }
 
-        /// The database's own plan for a statement (after validation), for `:explain`.
+    /// The database's own plan for a statement (after validation), for `:explain`.
     pub async fn explain(&self, key: &str, sql: &str) -> Result<String> {
         let db = self.database(key)?;
         let ready = self.ready(key, &db).await?;

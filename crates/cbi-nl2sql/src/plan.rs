@@ -608,6 +608,57 @@ impl<'a> Planner<'a> {
                 )
                 .then(b.cmp(&a))
         });
+        // Several unrelated tables explain the question equally well: which one is meant is a
+        // real question ("the total amount" of online or of store sales?).
+        if let Some(b) = best {
+            let tied: Vec<usize> = (0..n)
+                .filter(|&t| {
+                    t != b
+                        && (score[t] - score[b]).abs() < 0.01
+                        && self.idx.graph.distance(t, b).is_none()
+                })
+                .collect();
+            if !tied.is_empty() {
+                let mention = self.ments.iter().find(|m| {
+                    m.columns().any(|c| c.0 == b) && m.columns().any(|c| tied.contains(&c.0))
+                });
+                if let Some(m) = mention {
+                    let phrase = self.span_text(m.start, m.end);
+                    // Answered already: the person picked one of them.
+                    let chosen = self
+                        .opts
+                        .choices
+                        .iter()
+                        .find(|(p, _)| p.eq_ignore_ascii_case(&phrase))
+                        .and_then(|(_, e)| match e {
+                            Element::Column(t, _) | Element::Table(t) => Some(*t),
+                            Element::Term(_) => None,
+                        });
+                    if let Some(t) = chosen {
+                        self.subject = Some(t);
+                        return;
+                    }
+                    let options: Vec<(Element, String)> = m
+                        .columns()
+                        .filter(|c| c.0 == b || tied.contains(&c.0))
+                        .map(|c| {
+                            (
+                                Element::Column(c.0, c.1),
+                                format!(
+                                    "{}.{}",
+                                    self.idx.table(c.0).name,
+                                    self.idx.column_name(c.0, c.1)
+                                ),
+                            )
+                        })
+                        .collect();
+                    self.penalize(0.6, format!("\"{phrase}\" is in several unrelated tables"));
+                    if self.ambiguity.is_none() {
+                        self.ambiguity = Some(Ambiguity { phrase, options });
+                    }
+                }
+            }
+        }
         if best.is_none() {
             // Only business terms: their tables.
             for m in self.ments {
