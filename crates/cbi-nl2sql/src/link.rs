@@ -456,7 +456,7 @@ fn prefer_tables_over_their_references(m: &mut Mention, idx: &SchemaIndex) {
 /// "template type codes and descriptions": the second item borrows the first one's modifiers
 /// when that names a column ("template type description") and its own word alone does not
 /// name one as well.
-fn share_modifiers(tokens: &[Token], idx: &SchemaIndex, mentions: &mut Vec<Mention>) {
+fn share_modifiers(tokens: &[Token], idx: &SchemaIndex, mentions: &mut [Mention]) {
     let mut k = 1;
     while k < mentions.len() {
         let (prev, cur) = (&mentions[k - 1], &mentions[k]);

@@ -243,16 +243,15 @@ impl<'a> Planner<'a> {
             return None;
         }
         let phrase = self.span_text(m.start, m.end);
-        if let Some((_, e)) = self
+        if let Some((_, Element::Column(t, c))) = self
             .opts
             .choices
             .iter()
             .find(|(p, _)| p.eq_ignore_ascii_case(&phrase))
         {
-            if let Element::Column(t, c) = *e {
-                self.resolved[mi] = Some((t, c));
-                return Some((t, c));
-            }
+            let (t, c) = (*t, *c);
+            self.resolved[mi] = Some((t, c));
+            return Some((t, c));
         }
         let best = cands[0].2;
         let top: Vec<(usize, usize, f32)> = cands
@@ -1096,7 +1095,7 @@ impl<'a> Planner<'a> {
             let w = self.lemma(j);
             let dir = superlative(w)
                 .or_else(|| implied_column(w).map(|(_, more)| more))
-                .or_else(|| match w {
+                .or(match w {
                     "high" | "large" | "big" | "most" | "old" | "many" | "more" => Some(true),
                     "low" | "small" | "least" | "young" | "few" | "less" => Some(false),
                     _ => None,
@@ -1552,9 +1551,7 @@ impl<'a> Planner<'a> {
                     let noun_after = self
                         .mention_after(i + 1, &[])
                         .is_some_and(|m| self.ments[m].has_table());
-                    if v >= 1.0
-                        && v.fract() == 0.0
-                        && (before == "the" && (noun_after || after_sup) || after_sup)
+                    if v >= 1.0 && v.fract() == 0.0 && (after_sup || before == "the" && noun_after)
                     {
                         let has_sup = self.toks.iter().any(|t| {
                             superlative(&t.lemma).is_some()
@@ -1711,8 +1708,8 @@ impl<'a> Planner<'a> {
                 Some((mi, m))
                     if m.has_column()
                         && !counted
-                        && !(m.has_table() && !m.columns().next().is_some_and(|c| c.2 >= 1.0))
-                        && !(implied && self.next_is_table(mi)) =>
+                        && (!m.has_table() || m.columns().next().is_some_and(|c| c.2 >= 1.0))
+                        && (!implied || !self.next_is_table(mi)) =>
                 {
                     let Some((t, c)) = self.resolve(mi) else {
                         i += 1;
@@ -2857,7 +2854,7 @@ impl<'a> Planner<'a> {
             .quoted
             .clone()
             .or_else(|| m.values.first().map(|v| v.value.clone()))?;
-        let esc = text.replace('%', "").replace('_', "");
+        let esc = text.replace(['%', '_'], "");
         let lo = m.start.saturating_sub(4);
         let before: Vec<&str> = (lo..m.start).map(|k| self.lemma(k)).collect();
         let after: Vec<&str> = (m.end..(m.end + 3).min(self.toks.len()))
@@ -3358,10 +3355,11 @@ impl<'a> Planner<'a> {
             }
         }
         // Distinct: "different", "distinct", "unique" before a plain select.
-        if self.has_word("different") || self.has_word("distinct") || self.has_word("unique") {
-            if !self.select.iter().any(|s| s.expr.is_aggregate()) && self.group.is_empty() {
-                self.distinct = true;
-            }
+        if (self.has_word("different") || self.has_word("distinct") || self.has_word("unique"))
+            && !self.select.iter().any(|s| s.expr.is_aggregate())
+            && self.group.is_empty()
+        {
+            self.distinct = true;
         }
     }
 

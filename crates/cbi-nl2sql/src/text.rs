@@ -362,9 +362,9 @@ fn merge_number_words(tokens: &mut Vec<Token>) {
                 current = 0.0;
             } else if v == 100.0 {
                 current = current.max(1.0) * 100.0;
-            } else if current % 10.0 == 0.0 && current >= 20.0 && v < 10.0 {
-                current += v;
-            } else if current >= 100.0 && v < 100.0 {
+            } else if (current % 10.0 == 0.0 && current >= 20.0 && v < 10.0)
+                || (current >= 100.0 && v < 100.0)
+            {
                 current += v;
             } else {
                 break;
