@@ -1,6 +1,5 @@
 //! A plain-English sentence saying what a semantic query computes.
 
-use crate::index::words_of;
 use crate::query::*;
 
 /// "Counts singers where country is 'France'." / "Shows the name of stadium, the one with the
@@ -81,7 +80,7 @@ pub fn describe(q: &SemanticQuery) -> String {
 }
 
 fn readable(ident: &str) -> String {
-    words_of(ident).join(" ")
+    cbi_schema::names::readable_name(ident)
 }
 
 fn list(items: &[String]) -> String {

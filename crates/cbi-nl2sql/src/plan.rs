@@ -3912,10 +3912,13 @@ fn correct_cue_words(tokens: &mut [Token], idx: &SchemaIndex) {
         "many",
     ];
     for t in tokens.iter_mut() {
+                // Names ("East") and cell values are never misspellings of cue words.
         if t.kind != TokenKind::Word
             || t.lemma.len() < 4
+            || t.capitalized
             || STOP.contains(&t.lemma.as_str())
             || idx.knows_word(&t.lemma)
+            || !idx.aug.value_index.lookup(&t.norm).is_empty()
         {
             continue;
         }
