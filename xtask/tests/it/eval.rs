@@ -14,7 +14,10 @@ use serde_json::Value;
 
 fn datasets() -> PathBuf {
     let dir = std::env::var_os("CBI_DATASETS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets"),
+        || {
+            let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
+            if beside.is_dir() { beside } else { PathBuf::from("/work/shared/datasets") }
+        },
         PathBuf::from,
     );
     assert!(

@@ -9,7 +9,9 @@ const SPIDER: &str = "/work/shared/datasets/spider/database";
 
 #[tokio::test]
 async fn every_spider_database_introspects() {
-    let dir = std::env::var("CBI_TEST_SPIDER_DIR").unwrap_or_else(|_| SPIDER.to_string());
+    let dir = std::env::var("CBI_TEST_SPIDER_DIR")
+        .or_else(|_| std::env::var("CBI_DATASETS").map(|d| format!("{d}/spider/database")))
+        .unwrap_or_else(|_| SPIDER.to_string());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("Spider databases expected in {dir}: {e}"))
         .filter_map(|d| d.ok())

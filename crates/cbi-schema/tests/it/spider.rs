@@ -9,6 +9,7 @@ use cbi_types::{RelationshipType, SemanticModel};
 
 fn world_1() -> PathBuf {
     let root = std::env::var("CBI_SPIDER_DIR")
+        .or_else(|_| std::env::var("CBI_DATASETS").map(|d| format!("{d}/spider")))
         .unwrap_or_else(|_| "/work/shared/datasets/spider".to_string());
     let path = PathBuf::from(root).join("database/world_1/world_1.sqlite");
     assert!(
