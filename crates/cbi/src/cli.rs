@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cbi_types::SessionId;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-/// Ask your database questions: inspect its schema and run safe, read-only SQL.
+/// Ask your database questions in plain English, inspect its schema and run safe, read-only SQL.
 ///
 /// cbi works on SQLite files, PostgreSQL and MySQL/MariaDB. With no database named (no --db, no
 /// `database.url` in the config file) it uses a bundled retail demo database, generated on first
@@ -17,7 +18,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
     version,
     propagate_version = true,
     arg_required_else_help = true,
-    after_help = "Examples:\n  cbi schema\n  cbi schema --db shop.sqlite --no-samples\n  cbi sql --db postgres://analyst@localhost/sales \"SELECT count(*) FROM orders\"\n  cbi sql --csv \"SELECT * FROM regions\" > regions.csv"
+    after_help = "Examples:\n  cbi ask \"How many customers are there?\"\n  cbi ask --db shop.sqlite --json \"total revenue by region in 2024\"\n  cbi chat\n  cbi schema\n  cbi schema --db shop.sqlite --no-samples\n  cbi sql --db postgres://analyst@localhost/sales \"SELECT count(*) FROM orders\"\n  cbi sql --csv \"SELECT * FROM regions\" > regions.csv"
 )]
 pub struct Cli {
     /// Configuration file (YAML) [default: $CBI_CONFIG, else ./cbi.yaml, else
@@ -40,6 +41,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Ask one question in plain English and print the answer.
+    ///
+    /// The question is turned into SQL, checked by the validator (a single read-only query over
+    /// tables and columns that exist), run read-only under the row cap and time limit, and
+    /// printed with the SQL, how confident cbi is and why, and what it computed.
+    ///
+    /// Exit codes: 0 answered; 1 failed (one `error:` line on stderr); 2 usage error; 3 cbi
+    /// needs a clarification — the question and its numbered options are printed (ask again
+    /// more precisely, or pass --no-clarify to let cbi pick the likeliest reading).
+    Ask(AskArgs),
+    /// Have a conversation: questions one after another, follow-ups, exports.
+    ///
+    /// The conversation is kept in the session store of the config file (by default a SQLite
+    /// file in the data directory), so `--session ID` picks it up again after a restart. Type
+    /// `:help` inside for the commands (`:sql`, `:explain`, `:schema`, `:export FILE`,
+    /// `:history`, `:quit`). Input may be piped: one question or command per line.
+    Chat(ChatArgs),
     /// Show the database's tables, columns, keys, sample values and relationships.
     Schema(SchemaArgs),
     /// Run one read-only SQL statement and print its rows.
@@ -65,6 +83,64 @@ pub struct SchemaArgs {
     /// Read names only: no sample values, ranges or distinct counts (no data is queried).
     #[arg(long)]
     pub no_samples: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question (several words are joined with spaces, so quotes are optional).
+    #[arg(value_name = "QUESTION", required = true, num_args = 1..)]
+    pub question: Vec<String>,
+
+    /// Print the whole response as JSON: sql, result, confidence, reasons, explanation, ….
+    #[arg(long, conflicts_with = "sql_only")]
+    pub json: bool,
+
+    /// Print only the SQL that answers the question, without running it.
+    #[arg(long)]
+    pub sql_only: bool,
+
+    /// Most rows to fetch and print; without it at most 20 rows are shown [default fetch:
+    /// performance.max_rows from the config file, 10000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: Option<u64>,
+
+    /// Cancel the query after this many seconds, e.g. 0.5 [default:
+    /// performance.query_timeout_secs from the config file, 30]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Never ask back: answer an ambiguous question with its likeliest reading.
+    #[arg(long)]
+    pub no_clarify: bool,
+
+    /// Semantic file (YAML) for the database [default: database.semantic_file from the config
+    /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
+    #[arg(long, value_name = "FILE")]
+    pub semantic: Option<PathBuf>,
+}
+
+impl AskArgs {
+    /// The question as one line.
+    pub fn question(&self) -> String {
+        self.question.join(" ")
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Resume this conversation (its id is printed when a chat starts) instead of starting a
+    /// new one.
+    #[arg(long, value_name = "ID", value_parser = parse_session_id)]
+    pub session: Option<SessionId>,
+
+    /// Whose conversation it is [default: $USER, else `default`]
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Semantic file (YAML) for the database [default: database.semantic_file from the config
+    /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
+    #[arg(long, value_name = "FILE")]
+    pub semantic: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +170,11 @@ pub struct SqlArgs {
 /// The longest time limit accepted, about a day: anything longer is a typo, and keeping it
 /// bounded keeps `Duration` arithmetic far from overflow.
 pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// Parses a session id as `cbi chat` prints it.
+pub fn parse_session_id(s: &str) -> Result<SessionId, String> {
+    s.parse::<SessionId>().map_err(|e| e.to_string())
+}
 
 /// Parses a positive number of seconds (`0.3`, `2`, `30`).
 pub fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -132,6 +213,30 @@ mod tests {
         assert_eq!(args.sql, "SELECT 1");
         assert!(Cli::try_parse_from(["cbi", "sql", "--json", "--csv", "SELECT 1"]).is_err());
         assert!(Cli::try_parse_from(["cbi", "sql", "--max-rows", "0", "SELECT 1"]).is_err());
+    }
+
+    #[test]
+    fn ask_and_chat_arguments() {
+        let cli = Cli::try_parse_from(["cbi", "ask", "how", "many", "orders?", "--json"]).unwrap();
+        let Command::Ask(args) = cli.command else {
+            panic!("not ask")
+        };
+        assert_eq!(args.question(), "how many orders?");
+        assert!(args.json && !args.sql_only);
+        assert!(
+            Cli::try_parse_from(["cbi", "ask"]).is_err(),
+            "a question is required"
+        );
+        assert!(Cli::try_parse_from(["cbi", "ask", "--json", "--sql-only", "q"]).is_err());
+
+        let id = SessionId::new();
+        let cli = Cli::try_parse_from(["cbi", "chat", "--session", &id.to_string()]).unwrap();
+        let Command::Chat(args) = cli.command else {
+            panic!("not chat")
+        };
+        assert_eq!(args.session, Some(id));
+        let e = Cli::try_parse_from(["cbi", "chat", "--session", "yesterday"]).unwrap_err();
+        assert!(e.to_string().contains("not a session id"), "{e}");
     }
 
     #[test]

@@ -1,20 +1,28 @@
 //! `cbi`, the command line of the conversational BI engine.
 //!
-//! Today it has two commands: `cbi schema` (what a database holds, as cbi understands it) and
-//! `cbi sql` (one read-only statement, checked by the same validator every generated query
-//! passes). Both work on SQLite, PostgreSQL and MySQL/MariaDB, and on the bundled retail demo
-//! database when no database is named. Later commands (`ask`, `chat`) reuse [`demo`], [`config`]
-//! and [`output`].
+//! Four commands: `cbi ask` (one question in plain English, answered through cbi-engine),
+//! `cbi chat` (a conversation, kept in the configured session store so it can be resumed),
+//! `cbi schema` (what a database holds, as cbi understands it) and `cbi sql` (one read-only
+//! statement, checked by the same validator every generated query passes). All work on SQLite,
+//! PostgreSQL and MySQL/MariaDB, and on the bundled retail demo database (with its semantic
+//! file) when no database is named. Shared pieces: [`config`] (which file applies), [`demo`],
+//! [`semantic`] (which semantic file goes with a database), [`output`] (rows as a table, JSON
+//! or CSV) and [`answer`] (an engine response for people).
 //!
 //! This file is deliberately thin: it parses the command line, sets up logging, runs the command
 //! on a tokio runtime and turns any error into one `error: …` line on stderr with exit code 1
-//! (clap's usage errors exit with 2). Nothing here is a library; the crates below are.
+//! (clap's usage errors exit with 2; `cbi ask` exits with 3 when it asks back). Nothing here is
+//! a library; the crates below are.
+
+mod answer;
 
 mod cli;
 mod commands;
 mod config;
 mod demo;
+mod dirs;
 mod output;
+mod semantic;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -22,6 +30,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::commands::Outcome;
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -32,7 +41,8 @@ fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::NeedsClarification) => ExitCode::from(3),
         // `cbi sql … | head`: the reader left; that is not a failure of ours.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
@@ -42,7 +52,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let loaded = config::load(cli.config.as_deref())?;
     let ctx = commands::Context {
         config: loaded.config,
@@ -56,14 +66,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Schema(args) => commands::schema::run(&ctx, args, &mut out).await,
-            Command::Sql(args) => commands::sql::run(&ctx, args, &mut out).await,
+            Command::Ask(args) => commands::ask::run(&ctx, args, &mut out).await,
+            Command::Chat(args) => commands::chat::run(&ctx, args, &mut out).await,
+            Command::Schema(args) => commands::schema::run(&ctx, args, &mut out)
+                .await
+                .map(|()| Outcome::Done),
+            Command::Sql(args) => commands::sql::run(&ctx, args, &mut out)
+                .await
+                .map(|()| Outcome::Done),
         }
-    })?;
+    });
+    // What was printed before a failure still reaches the reader, ahead of the error line.
     out.flush()?;
-    Ok(())
+    outcome
 }
 
 /// `-v` levels, with `RUST_LOG` directives layered on top (so `RUST_LOG=cbi_db=trace` works

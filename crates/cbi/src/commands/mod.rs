@@ -1,16 +1,39 @@
-//! The commands, and what they share: which database to open and how.
+//! The commands, and what they share: which database to open and how, its semantic file, and
+//! the limits every query runs under.
 
+pub mod ask;
+pub mod chat;
+pub mod conversation;
 pub mod schema;
 pub mod sql;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, anyhow};
 use cbi_db::{ConnectOptions, ConnectionUrl};
-use cbi_types::{Config, Connection};
+use cbi_types::{Config, Connection, QueryLimits};
 
-use crate::{config, demo};
+use crate::cli::MAX_TIMEOUT_SECS;
+use crate::{config, demo, semantic};
+
+/// How a command ended, when it did not fail: the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit code 0.
+    Done,
+    /// `cbi ask` got a clarifying question back instead of an answer: exit code 3, so a script
+    /// can tell "ask more precisely" from success (0) and failure (1).
+    NeedsClarification,
+}
+
+/// An open database and the URL it was opened with (the demo resolved to its file).
+#[derive(Debug)]
+pub struct Opened {
+    pub conn: Arc<dyn Connection>,
+    pub url: ConnectionUrl,
+}
 
 /// What every command gets: the configuration in force and the global flags.
 #[derive(Debug)]
@@ -67,6 +90,12 @@ impl Context {
     /// Opens the chosen database, read-only, generating the demo first when it is the demo and
     /// is not there yet.
     pub async fn connect(&self) -> anyhow::Result<Arc<dyn Connection>> {
+        Ok(self.open().await?.conn)
+    }
+
+    /// Like [`Context::connect`], keeping the URL too (for the semantic file beside a SQLite
+    /// database, and the name sessions refer to it by).
+    pub async fn open(&self) -> anyhow::Result<Opened> {
         let url = match self.target()? {
             Target::Url(url) => url,
             Target::Demo => {
@@ -79,7 +108,40 @@ impl Context {
         // `ConnectionUrl` displays without the password, so it is safe to log.
         tracing::info!(database = %url, "connecting");
         let conn = url.connect(&ConnectOptions::default()).await?;
-        Ok(conn)
+        Ok(Opened { conn, url })
+    }
+
+    /// The semantic file for a database: `--semantic`, then `database.semantic_file`, then the
+    /// file beside a SQLite database (see [`crate::semantic`]).
+    pub fn semantic_file(&self, flag: Option<&Path>, url: &ConnectionUrl) -> Option<PathBuf> {
+        semantic::find(flag, self.config.database.semantic_file.as_deref(), url)
+    }
+
+    /// Row cap and time limit: the flags, else the config's `performance` section. The time
+    /// limit is checked here because a huge one would overflow `Duration` arithmetic below.
+    pub fn limits(
+        &self,
+        max_rows: Option<u64>,
+        timeout: Option<Duration>,
+    ) -> anyhow::Result<QueryLimits> {
+        let perf = &self.config.performance;
+        let max_rows = match max_rows {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => perf.max_rows,
+        };
+        let timeout = match timeout {
+            Some(t) => t,
+            None => {
+                let secs = perf.query_timeout_secs;
+                if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+                    return Err(anyhow!(
+                        "performance.query_timeout_secs: must be between 0 and {MAX_TIMEOUT_SECS} seconds, got {secs}"
+                    ));
+                }
+                Duration::from_secs_f64(secs)
+            }
+        };
+        Ok(QueryLimits { max_rows, timeout })
     }
 }
 

@@ -1,7 +1,8 @@
 //! `cbi schema`: what the database holds, as cbi understands it.
 //!
 //! The catalog is read through cbi-schema's introspector (declared keys plus relationships
-//! inferred from names), checked against the semantic file when there is one, and augmented
+//! inferred from names), checked against the semantic file when there is one (`--semantic`,
+//! the config's, or the one beside a SQLite file: see [`crate::semantic`]), and augmented
 //! with sample values and ranges (unless `--no-samples`). The readable view is what a person
 //! needs to write a question or a query; `--json` is the whole [`AugmentedSchema`] for programs.
 
@@ -15,7 +16,7 @@ use cbi_types::{
 };
 use comfy_table::Cell;
 
-use super::Context;
+use super::{Context, Opened};
 use crate::cli::SchemaArgs;
 use crate::output::{duration, new_table, thousands};
 
@@ -25,12 +26,10 @@ const SHOWN_SAMPLES: usize = 3;
 const SAMPLE_CHARS: usize = 24;
 
 pub async fn run(ctx: &Context, args: SchemaArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let conn = ctx.connect().await?;
+    let Opened { conn, url } = ctx.open().await?;
     let start = Instant::now();
     let schema = SchemaIntrospector::new(conn.clone()).introspect().await?;
-    let semantic_path = args
-        .semantic
-        .or_else(|| ctx.config.database.semantic_file.clone());
+    let semantic_path = ctx.semantic_file(args.semantic.as_deref(), &url);
     let semantic = match &semantic_path {
         Some(path) => {
             let model = cbi_schema::load_semantic(path)?;

@@ -7,7 +7,6 @@
 
 use std::io::{Read, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use cbi_nl2sql::{Problem, ProblemKind, SqlValidator, ValidatorOptions};
@@ -15,7 +14,7 @@ use cbi_schema::SchemaIntrospector;
 use cbi_types::QueryLimits;
 
 use super::Context;
-use crate::cli::{MAX_TIMEOUT_SECS, SqlArgs};
+use crate::cli::SqlArgs;
 use crate::output::{self, Format};
 
 pub async fn run(ctx: &Context, args: SqlArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -78,29 +77,13 @@ fn statement_text(arg: &str) -> anyhow::Result<String> {
 
 /// Row cap and time limit: the flags, else the config's `performance` section.
 fn limits(ctx: &Context, args: &SqlArgs) -> anyhow::Result<QueryLimits> {
-    let perf = &ctx.config.performance;
-    let max_rows = match args.max_rows {
-        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
-        None => perf.max_rows,
-    };
-    let timeout = match args.timeout {
-        Some(t) => t,
-        None => {
-            let secs = perf.query_timeout_secs;
-            if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
-                return Err(anyhow!(
-                    "performance.query_timeout_secs: must be between 0 and {MAX_TIMEOUT_SECS} seconds, got {secs}"
-                ));
-            }
-            Duration::from_secs_f64(secs)
-        }
-    };
-    Ok(QueryLimits { max_rows, timeout })
+    ctx.limits(args.max_rows, args.timeout)
 }
 
 /// Every problem the validator found, on one line: `refused: …` when the statement would not
-/// be read-only, `invalid SQL: …` otherwise.
-fn refusal(problems: &[Problem]) -> anyhow::Error {
+/// be read-only, `invalid SQL: …` otherwise. `cbi ask` and `cbi chat` say the same of SQL the
+/// engine refused.
+pub fn refusal(problems: &[Problem]) -> anyhow::Error {
     let unsafe_kind = problems.iter().any(|p| {
         matches!(
             p.kind,
@@ -129,6 +112,8 @@ fn refusal(problems: &[Problem]) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn problem(kind: ProblemKind, message: &str) -> Problem {

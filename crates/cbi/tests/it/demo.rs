@@ -41,21 +41,38 @@ fn no_database_means_the_demo_generated_once() {
         notice[0]
     );
 
+    // The database and its semantic file, and no leftovers.
     let demo_dir = data.join("demo");
-    let files: Vec<String> = std::fs::read_dir(&demo_dir)
+    let mut files: Vec<String> = std::fs::read_dir(&demo_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    files.sort();
     assert_eq!(
         files.len(),
-        1,
-        "only the demo file, no leftovers: {files:?}"
+        2,
+        "only the demo files, no leftovers: {files:?}"
     );
+    let stem = files[0]
+        .strip_suffix(".semantic.yaml")
+        .unwrap_or_else(|| panic!("{files:?}"));
+    assert!(stem.starts_with("retail-"), "{files:?}");
+    assert_eq!(files[1], format!("{stem}.sqlite"));
+    let file = demo_dir.join(&files[1]);
+    let semantic = demo_dir.join(&files[0]);
+    assert_eq!(
+        std::fs::read_to_string(&semantic).unwrap(),
+        cbi_demo::SEMANTIC_YAML
+    );
+    // `cbi schema` loaded it: the semantic file's descriptions are shown.
     assert!(
-        files[0].starts_with("retail-") && files[0].ends_with(".sqlite"),
-        "{files:?}"
+        out.contains(
+            "
+regions (~5 rows)
+  The five sales regions"
+        ),
+        "{out}"
     );
-    let file = demo_dir.join(&files[0]);
     let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
 
     // The second run reuses the file silently; `--db demo` names the same database.
@@ -84,6 +101,21 @@ fn no_database_means_the_demo_generated_once() {
     assert_eq!(
         std::fs::metadata(&file).unwrap().modified().unwrap(),
         modified
+    );
+
+    // A semantic file that differs from the bundled one (an older cbi's) is replaced.
+    std::fs::write(&semantic, "tables: {}\n").unwrap();
+    let refreshed = cbi.run_with(&["schema", "--no-samples"], &env);
+    assert!(
+        refreshed
+            .success()
+            .contains("\nregions (~5 rows)\n  The five sales regions"),
+        "{}",
+        refreshed.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&semantic).unwrap(),
+        cbi_demo::SEMANTIC_YAML
     );
 
     // database.url: demo in the config file means the same.

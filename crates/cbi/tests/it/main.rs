@@ -1,4 +1,5 @@
-//! The `cbi` binary, run as a user runs it: real processes, real databases, real exit codes.
+//! The `cbi` binary, run as a user runs it: real processes, real databases, real exit codes —
+//! `ask` and `chat` included, with chat scripts piped to its stdin.
 //!
 //! Every test runs the binary with a scrubbed environment (its own HOME, config and data
 //! directories in a temporary folder), so nothing on the machine — a `~/.config/cbi`, a cached
@@ -7,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ask;
+mod chat;
 mod demo;
 mod errors;
 mod schema;
