@@ -1,9 +1,11 @@
-//! `cbi schema` and `cbi sql` against the machine's PostgreSQL and MariaDB.
+//! `cbi schema`, `cbi sql`, `cbi ask` and `cbi chat` against the machine's PostgreSQL and
+//! MariaDB, and chat sessions kept in its Redis.
 //!
 //! Each test creates a fresh, randomly named database through an admin connection
 //! (`CBI_TEST_POSTGRES_URL`, `CBI_TEST_MYSQL_URL`), points the binary at it, and drops it in a
-//! guard's `Drop`, so the database disappears even when an assertion fails. A missing server is
-//! a failure with a message saying what to start.
+//! guard's `Drop`, so the database disappears even when an assertion fails; Redis sessions live
+//! under a random key prefix (`CBI_TEST_REDIS_URL`) whose keys a guard deletes. A missing server
+//! is a failure with a message saying what to start.
 
 use mysql_async::prelude::Queryable;
 
@@ -189,6 +191,30 @@ fn check_shop(url: &str, name: &str, dialect: &str) {
         "SELECT count(*) AS n FROM orders",
     ]);
     assert_eq!(out.success(), "n\r\n3\r\n", "nothing was deleted");
+
+    // A question through the engine, and its plan from the server in a chat.
+    let out = cbi.run(&[
+        "ask",
+        "--db",
+        url,
+        "--json",
+        "How many customers are there?",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(out.success()).unwrap();
+    assert_eq!(json["result"]["rows"][0][0]["value"], 2, "{json}");
+    let run = cbi.run_stdin(
+        &["chat", "--db", url],
+        "How many orders are there?\n:explain\n",
+    );
+    let text = run.success();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(
+        text.contains(&format!("cbi chat: {name} ({dialect})")),
+        "{text}"
+    );
+    let explain = text.split("\n> :explain\n").nth(1).unwrap();
+    let plan = explain.split("\nplan:\n").nth(1).unwrap();
+    assert!(!plan.trim().is_empty(), "{explain}");
 }
 
 #[test]
@@ -201,6 +227,87 @@ fn postgres_schema_and_sql() {
 fn mariadb_schema_and_sql() {
     let db = MyDatabase::create();
     check_shop(&db.url(), &db.name, "mysql");
+}
+
+/// A Redis key prefix no other run uses; its keys are deleted on drop.
+struct RedisPrefix {
+    url: String,
+    prefix: String,
+}
+
+impl RedisPrefix {
+    fn new() -> RedisPrefix {
+        let url = std::env::var("CBI_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+        let prefix = format!("{}:", unique_name("cbi_cli"));
+        let p = RedisPrefix { url, prefix };
+        drop(p.conn());
+        p
+    }
+
+    fn conn(&self) -> redis::Connection {
+        redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_connection_with_timeout(std::time::Duration::from_secs(3))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "Redis is not reachable at {}: {e}; start it or set CBI_TEST_REDIS_URL",
+                    self.url
+                )
+            })
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let mut conn = self.conn();
+        redis::Commands::scan_match::<_, String>(&mut conn, format!("{}*", self.prefix))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let Ok(keys) = std::panic::catch_unwind(|| self.keys()) else {
+            return;
+        };
+        if !keys.is_empty() {
+            let mut conn = self.conn();
+            let _: redis::RedisResult<()> = redis::Commands::del(&mut conn, keys);
+        }
+    }
+}
+
+#[test]
+fn chat_sessions_in_redis_resume_from_another_process() {
+    let redis = RedisPrefix::new();
+    let cbi = Cbi::new();
+    std::fs::write(
+        cbi.dir().join("cbi.yaml"),
+        format!(
+            "session:\n  store: redis\n  redis_url: ${{CBI_CHAT_REDIS}}\n  redis_prefix: \"{}\"\n",
+            redis.prefix
+        ),
+    )
+    .unwrap();
+    let env = [("CBI_CHAT_REDIS", redis.url.as_str())];
+    let question = "How many customers are there?";
+    let first = cbi.run_stdin_with(&["chat"], &env, &format!("{question}\n"));
+    let banner = first.success().lines().next().unwrap().to_string();
+    let id = banner
+        .split("session ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert!(
+        redis.keys().iter().any(|k| k.contains(&id)),
+        "the session is stored under the prefix: {:?}",
+        redis.keys()
+    );
+    let second = cbi.run_stdin_with(&["chat", "--session", &id], &env, ":history\n");
+    let text = second.success();
+    assert!(text.contains(&format!("1. {question}")), "{text}");
 }
 
 #[test]

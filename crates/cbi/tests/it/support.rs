@@ -53,6 +53,11 @@ impl Cbi {
         self.run_with_input(args, &[], Some(input))
     }
 
+    /// [`Cbi::run_stdin`] with extra environment variables.
+    pub fn run_stdin_with(&self, args: &[&str], envs: &[(&str, &str)], input: &str) -> Run {
+        self.run_with_input(args, envs, Some(input))
+    }
+
     fn run_with_input(&self, args: &[&str], envs: &[(&str, &str)], input: Option<&str>) -> Run {
         use std::io::Write;
         let mut c = self.command();
