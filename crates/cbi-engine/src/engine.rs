@@ -185,7 +185,9 @@ impl ConversationalBiEngine {
         }
         let validator = SqlValidator::new(db.conn.dialect(), Arc::new(schema.schema.clone()))
             .with_options(ValidatorOptions {
-                default_limit: self.config.performance.max_rows as u64,
+                // One row past the cap, so a result cut off by the connection's row cap is
+                // reported as truncated instead of looking exactly full.
+                default_limit: self.config.performance.max_rows as u64 + 1,
                 ..ValidatorOptions::default()
             });
         let ready = Arc::new(Ready {
@@ -258,15 +260,17 @@ impl ConversationalBiEngine {
         timings.generate = g0.elapsed();
 
         if let Some(clarification) = generation.clarification.clone() {
-            let turn = self.turn(question, None, None, Intent::Clarify, &generation);
+            let mut turn = self.turn(question, None, None, Intent::Clarify, &generation);
+            turn.turn_id = session.turn_count + 1;
             let clar = clarification.clone();
+            let max_turns = self.sessions.config().max_turns;
             let s = self
                 .sessions
                 .update_context_with(id, move |ctx| {
                     ctx.pending_clarification = Some(clar);
+                    ctx.push_turn(turn, max_turns);
                 })
                 .await?;
-            let s = self.sessions.record_turn(s.id, turn).await?;
             timings.total = t0.elapsed();
             return Ok(QueryResponse {
                 session_id: id,
@@ -304,18 +308,21 @@ impl ConversationalBiEngine {
             None
         };
         let summary = result.as_ref().map(summarize_result);
-        let turn = self.turn(
+        let mut turn = self.turn(
             question,
             Some(validated.sql.clone()),
             summary.clone(),
             generation.intent,
             &generation,
         );
+        turn.turn_id = session.turn_count + 1;
         let tables: Vec<String> = generation
             .query
             .as_ref()
             .map(|q| q.all_tables())
             .unwrap_or_default();
+        let max_turns = self.sessions.config().max_turns;
+        // One update: the turn and what it changed in the context, counted once.
         let s = self
             .sessions
             .update_context_with(id, move |ctx| {
@@ -324,9 +331,9 @@ impl ConversationalBiEngine {
                     ctx.current_focus = Some(first.clone());
                 }
                 ctx.mentioned_tables.extend(tables);
+                ctx.push_turn(turn, max_turns);
             })
             .await?;
-        let s = self.sessions.record_turn(s.id, turn).await?;
         timings.total = t0.elapsed();
         Ok(QueryResponse {
             session_id: id,

@@ -167,3 +167,23 @@ async fn bad_questions_get_errors_not_panics() {
         Err(Error::UnknownDatabase(_))
     ));
 }
+
+#[tokio::test]
+async fn the_row_cap_holds_and_says_so() {
+    let demo = Demo::of(cbi_demo::DemoSize::TINY);
+    let mut config = cbi_types::Config::default();
+    config.performance.max_rows = 3;
+    let sessions = std::sync::Arc::new(cbi_session::SessionManager::new(
+        std::sync::Arc::new(cbi_session::MemoryStore::new()),
+        cbi_session::SessionConfig::default(),
+    ));
+    let engine = cbi_engine::ConversationalBiEngine::with_sessions(config, sessions, cbi_engine::EngineOptions::default());
+    let key = engine.attach(&demo.path.to_string_lossy(), semantic()).await.unwrap();
+    let s = engine.create_session_for("t", &key).await.unwrap();
+    let r = engine.process_query(s, "List all products").await.unwrap();
+    let result = r.result.unwrap();
+    assert_eq!(result.rows.len(), 3);
+    assert!(result.truncated);
+    let r = engine.process_query(s, "List the regions in alphabetical order").await.unwrap();
+    assert!(r.result.unwrap().truncated, "5 regions over a cap of 3");
+}

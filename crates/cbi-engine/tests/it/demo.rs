@@ -101,7 +101,9 @@ async fn responses_explain_and_summarise() {
     assert!(r.timings.total >= r.timings.generate);
     // The turn is in the session, with its SQL and plan.
     let session = engine.sessions().get(s).await.unwrap();
+    assert_eq!(session.turn_count, 1, "one question is one turn");
     let turn = session.context.last_turn().unwrap();
+    assert_eq!(turn.turn_id, 1);
     assert_eq!(turn.sql.as_deref(), Some(sql));
     assert!(turn.plan.is_some());
     assert!(session.context.mentioned_tables.contains("regions"));
