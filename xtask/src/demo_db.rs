@@ -68,7 +68,14 @@ pub fn run(args: DemoDbArgs) -> anyhow::Result<()> {
         } else {
             IfExists::Fail
         };
-        cbi_demo::write_sqlite_with(&path, size, if_exists).context("writing the SQLite demo")?
+                let report =
+            cbi_demo::write_sqlite_with(&path, size, if_exists).context("writing the SQLite demo")?;
+        // The semantic file beside the database, where cbi and `eval --model embedded` look.
+        let semantic = path.with_extension("semantic.yaml");
+        std::fs::write(&semantic, cbi_demo::SEMANTIC_YAML)
+            .with_context(|| format!("writing {}", semantic.display()))?;
+        println!("wrote its semantic file to {}", semantic.display());
+        report
     };
     print!("{}", summary(&report));
     Ok(())
