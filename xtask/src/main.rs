@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod demo_db;
 mod eval;
 
@@ -21,11 +22,15 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Generate the deterministic retail demo database.
     DemoDb(demo_db::DemoDbArgs),
+    /// Measure the generator's latency distribution (p50/p95/p99) on the demo, Spider and a
+    /// synthetic 1,000-table schema; run it with --release.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Eval(args) => eval::run(args),
         Command::DemoDb(args) => demo_db::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
