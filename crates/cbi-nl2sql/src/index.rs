@@ -237,6 +237,16 @@ impl SchemaIndex {
                     });
                 }
                 if let Some(p) = profile.and_then(|p| p.columns.get(ci)) {
+                    // A short description is one more way to name the column ("money given
+                    // back" for `refund_amount`), weaker than its name and synonyms.
+                    let dw = phrase_words(&p.description);
+                    if (2..=4).contains(&dw.len()) && dw != cw {
+                        phrases.push(Phrase {
+                            element: Element::Column(ti, ci),
+                            words: dw,
+                            weight: 0.75,
+                        });
+                    }
                     for s in &p.synonyms {
                         let w = phrase_words(s);
                         if !w.is_empty() && w != cw {

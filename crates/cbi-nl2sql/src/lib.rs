@@ -2,7 +2,7 @@
 //! every generator's SQL must pass.
 //!
 //! The embedded generator needs no model, no key and no download. For each schema it builds a
-//! [`Prepared`] index once; a question then goes through tokenising ([`text`]), schema linking
+//! [`Prepared`] index once; a question then goes through the [`QueryUnderstander`] — tokenising ([`text`]), schema linking
 //! ([`link`]: names, synonyms, business terms, cell values, typos), planning ([`plan`]: intent,
 //! aggregations, grouping, filters, comparisons, ordering and top-N, time expressions, nesting)
 //! into a dialect-independent [`SemanticQuery`], which [`sql`] renders for SQLite, PostgreSQL,
@@ -27,6 +27,7 @@ pub mod query;
 pub mod sql;
 pub mod text;
 pub mod time;
+mod understand;
 pub mod validate;
 mod verified;
 
@@ -39,5 +40,6 @@ pub use index::{Element, SchemaIndex};
 pub use joins::{JoinGraph, JoinTree};
 pub use plan::{Plan, PlanOptions};
 pub use query::SemanticQuery;
+pub use understand::{QueryUnderstander, Understanding};
 pub use validate::{Problem, ProblemKind, SqlValidator, ValidatedSql, ValidatorOptions};
 pub use verified::{VerifiedMatch, VerifiedSet};

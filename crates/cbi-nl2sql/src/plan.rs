@@ -50,20 +50,65 @@ pub struct PlanOptions {
 
 /// Plans a question against an indexed schema.
 pub fn plan(question: &str, idx: &SchemaIndex, opts: &PlanOptions) -> Result<Plan> {
-    let mut tokens = tokenize(question);
-    correct_cue_words(&mut tokens, idx);
-    let mut mentions = link(&tokens, idx);
-    rank_by_context(&mut mentions, idx);
+    let (tokens, mentions) = read(question, idx, opts);
     let mut p = Planner::new(idx, &tokens, &mentions, opts);
     p.run()?;
     p.finish()
 }
 
+/// Tokens and ranked links of a question, with the person's earlier choices applied.
+fn read(question: &str, idx: &SchemaIndex, opts: &PlanOptions) -> (Vec<Token>, Vec<Mention>) {
+    let mut tokens = tokenize(question);
+    correct_cue_words(&mut tokens, idx);
+    let mut mentions = link(&tokens, idx);
+    apply_choices(&tokens, &mut mentions, &opts.choices);
+    rank_by_context(&mut mentions, idx);
+    (tokens, mentions)
+}
+
 /// The tokens and links of a question, for debugging and explanations.
 pub fn understand(question: &str, idx: &SchemaIndex) -> (Vec<Token>, Vec<Mention>) {
-    let tokens = tokenize(question);
-    let mentions = link(&tokens, idx);
-    (tokens, mentions)
+    read(question, idx, &PlanOptions::default())
+}
+
+/// A phrase the person has said what they mean by (answering a clarifying question) names that
+/// element, whatever the linker made of it.
+fn apply_choices(tokens: &[Token], mentions: &mut Vec<Mention>, choices: &[(String, Element)]) {
+    for (phrase, element) in choices {
+        let words: Vec<String> = phrase
+            .split_whitespace()
+            .map(|w| w.to_lowercase())
+            .collect();
+        if words.is_empty() {
+            continue;
+        }
+        let n = words.len();
+        let Some(start) = (0..tokens.len().saturating_sub(n - 1)).find(|&i| {
+            (0..n).all(|k| {
+                tokens[i + k].norm == words[k] || tokens[i + k].text.to_lowercase() == words[k]
+            })
+        }) else {
+            continue;
+        };
+        let end = start + n;
+        mentions.retain(|m| m.end <= start || m.start >= end);
+        let at = mentions
+            .iter()
+            .position(|m| m.start >= end)
+            .unwrap_or(mentions.len());
+        mentions.insert(
+            at,
+            Mention {
+                start,
+                end,
+                elements: vec![(*element, 1.0)],
+                values: Vec::new(),
+                quoted: None,
+                corrected: false,
+                partial: false,
+            },
+        );
+    }
 }
 
 struct Planner<'a> {
@@ -92,6 +137,8 @@ struct Planner<'a> {
     ambiguity: Option<Ambiguity>,
     intent: Intent,
     time_grain: Option<TimeGrain>,
+    /// Nothing in the question said what to show: the select list is the subject's label.
+    defaulted_select: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -138,6 +185,7 @@ impl<'a> Planner<'a> {
             ambiguity: None,
             intent: Intent::Query,
             time_grain: None,
+            defaulted_select: false,
         }
     }
 
@@ -3295,6 +3343,7 @@ impl<'a> Planner<'a> {
         let has_any = !self.select.is_empty();
         let _ = has_plain;
         if !has_any {
+            self.defaulted_select = true;
             // Nothing named: the subject's name (or everything for "show X").
             if let Some(s) = self.subject {
                 let info = &self.idx.tables[s];
@@ -3473,6 +3522,66 @@ impl<'a> Planner<'a> {
         })
     }
 
+    /// "What is the churn by region?": an unknown word where the thing to compute should be.
+    /// Rather than answer something else, ask which measure or column it means.
+    fn unknown_measure(&mut self) {
+        if self.ambiguity.is_some() {
+            return;
+        }
+        let nothing_measured = !self.select.iter().any(|s| s.expr.is_aggregate());
+        if !(self.defaulted_select || (!self.group.is_empty() && nothing_measured)) {
+            return;
+        }
+        let head_end = self.first_filter_cue(1);
+        let unknown = (0..head_end.min(self.toks.len())).find(|&i| {
+            let t = &self.toks[i];
+            !self.cue[i]
+                && self.mention_at(i).is_none()
+                && content_word(t)
+                && !is_filler_word(&t.lemma)
+                && !t.capitalized
+                && agg_word(&t.lemma).is_none()
+                && superlative(&t.lemma).is_none()
+        });
+        let Some(i) = unknown else {
+            return;
+        };
+        let word = self.toks[i].text.clone();
+        // Candidates: the business measures, then numeric measure columns of the tables in play,
+        // most alike the word first.
+        let mut options: Vec<(f64, Element, String)> = Vec::new();
+        for (ti, term) in self.idx.aug.semantic.business_terms.iter().enumerate() {
+            if matches!(term.target, cbi_types::TermTarget::Measure(_)) {
+                let sim = strsim::jaro_winkler(&word.to_lowercase(), &term.name.to_lowercase());
+                options.push((sim + 0.1, Element::Term(ti), term.name.clone()));
+            }
+        }
+        let mut tables: Vec<usize> = self.subject.into_iter().collect();
+        tables.extend(self.tables.iter().copied());
+        for &t in &tables {
+            for c in 0..self.idx.table(t).columns.len() {
+                if self.is_measure_column(t, c) {
+                    let name = format!("{}.{}", self.idx.table(t).name, self.idx.column_name(t, c));
+                    let sim = strsim::jaro_winkler(
+                        &word.to_lowercase(),
+                        &self.idx.column_name(t, c).to_lowercase(),
+                    );
+                    options.push((sim, Element::Column(t, c), name));
+                }
+            }
+        }
+        if options.is_empty() {
+            return;
+        }
+        options.sort_by(|a, b| b.0.total_cmp(&a.0));
+        options.truncate(6);
+        self.penalize(0.5, format!("does not know what \"{word}\" means here"));
+        self.ambiguity = Some(Ambiguity {
+            phrase: word,
+            options: options.into_iter().map(|(_, e, l)| (e, l)).collect(),
+        });
+    }
+
     /// Content words nothing explained lower the confidence.
     fn pass_unexplained(&mut self) {
         let mut unexplained = Vec::new();
@@ -3495,6 +3604,7 @@ impl<'a> Planner<'a> {
             let f = 0.85f32.powi(unexplained.len().min(4) as i32);
             self.penalize(f, format!("not used: {}", unexplained.join(", ")));
         }
+        self.unknown_measure();
         // Words that change the answer's shape weigh more when nothing used them: a number, a
         // quoted value, a grouping, ordering, superlative or negation word.
         let mut lost = Vec::new();
@@ -3912,7 +4022,7 @@ fn correct_cue_words(tokens: &mut [Token], idx: &SchemaIndex) {
         "many",
     ];
     for t in tokens.iter_mut() {
-                // Names ("East") and cell values are never misspellings of cue words.
+        // Names ("East") and cell values are never misspellings of cue words.
         if t.kind != TokenKind::Word
             || t.lemma.len() < 4
             || t.capitalized

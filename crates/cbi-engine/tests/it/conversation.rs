@@ -177,13 +177,49 @@ async fn the_row_cap_holds_and_says_so() {
         std::sync::Arc::new(cbi_session::MemoryStore::new()),
         cbi_session::SessionConfig::default(),
     ));
-    let engine = cbi_engine::ConversationalBiEngine::with_sessions(config, sessions, cbi_engine::EngineOptions::default());
-    let key = engine.attach(&demo.path.to_string_lossy(), semantic()).await.unwrap();
+    let engine = cbi_engine::ConversationalBiEngine::with_sessions(
+        config,
+        sessions,
+        cbi_engine::EngineOptions::default(),
+    );
+    let key = engine
+        .attach(&demo.path.to_string_lossy(), semantic())
+        .await
+        .unwrap();
     let s = engine.create_session_for("t", &key).await.unwrap();
     let r = engine.process_query(s, "List all products").await.unwrap();
     let result = r.result.unwrap();
     assert_eq!(result.rows.len(), 3);
     assert!(result.truncated);
-    let r = engine.process_query(s, "List the regions in alphabetical order").await.unwrap();
+    let r = engine
+        .process_query(s, "List the regions in alphabetical order")
+        .await
+        .unwrap();
     assert!(r.result.unwrap().truncated, "5 regions over a cap of 3");
+}
+
+#[tokio::test]
+async fn an_unknown_word_where_the_measure_belongs_is_asked_about() {
+    let demo = Demo::of(cbi_demo::DemoSize::TINY);
+    let engine = engine(true);
+    let key = engine
+        .attach(&demo.path.to_string_lossy(), semantic())
+        .await
+        .unwrap();
+    let s = engine.create_session_for("t", &key).await.unwrap();
+    let r = engine
+        .process_query(s, "What is the churn by region?")
+        .await
+        .unwrap();
+    let c = r.clarification.expect("cbi asks what churn means");
+    assert!(c.question.contains("churn"), "{}", c.question);
+    let labels: Vec<&str> = c.options.iter().map(|o| o.label.as_str()).collect();
+    assert!(labels.contains(&"revenue"), "{labels:?}");
+    let answer = engine.process_query(s, "revenue").await.unwrap();
+    let sql = answer.sql.unwrap();
+    assert!(
+        sql.contains("order_items.quantity * order_items.unit_price") && sql.contains("GROUP BY"),
+        "{sql}"
+    );
+    assert_eq!(answer.result.unwrap().rows.len(), 5);
 }
