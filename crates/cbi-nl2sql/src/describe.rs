@@ -116,6 +116,13 @@ fn expr_words(e: &Expr) -> String {
         Expr::Binary { op, left, right } => {
             format!("{} {op} {}", expr_words(left), expr_words(right))
         }
+        Expr::Growth { measure, period } => {
+            format!(
+                "the change in {} from the previous {} (%)",
+                expr_words(measure),
+                expr_words(period)
+            )
+        }
     }
 }
 

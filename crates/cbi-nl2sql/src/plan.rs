@@ -139,6 +139,8 @@ struct Planner<'a> {
     time_grain: Option<TimeGrain>,
     /// Nothing in the question said what to show: the select list is the subject's label.
     defaulted_select: bool,
+    /// "year over year": each period is compared with the one before.
+    over_previous: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -186,6 +188,7 @@ impl<'a> Planner<'a> {
             intent: Intent::Query,
             time_grain: None,
             defaulted_select: false,
+            over_previous: false,
         }
     }
 
@@ -886,7 +889,9 @@ impl<'a> Planner<'a> {
             range,
             grain,
             tokens,
+            over_previous,
         } = tf;
+        self.over_previous = over_previous && grain.is_some();
         for i in tokens {
             self.cue[i] = true;
         }
@@ -3762,6 +3767,30 @@ impl<'a> Planner<'a> {
             .collect();
         keyed.sort_by_key(|(p, _)| *p);
         self.select = keyed.into_iter().map(|(_, s)| s).collect();
+        // "Revenue year over year": beside each period's measure, its change from the previous
+        // period.
+        if self.over_previous {
+            let period = self
+                .group
+                .iter()
+                .find(|g| matches!(g, Expr::TimeBucket { .. } | Expr::Column(_)))
+                .cloned();
+            let measures: Vec<Expr> = self
+                .select
+                .iter()
+                .filter(|s| s.expr.is_aggregate())
+                .map(|s| s.expr.clone())
+                .collect();
+            if let (Some(p), [m]) = (period, measures.as_slice()) {
+                self.select.push(SelectItem {
+                    expr: Expr::Growth {
+                        measure: Box::new(m.clone()),
+                        period: Box::new(p),
+                    },
+                    alias: Some("change_pct".to_string()),
+                });
+            }
+        }
         // The same item asked twice ("the maximum weight … list the maximum weight") once.
         let mut seen: Vec<Expr> = Vec::new();
         self.select.retain(|s| {

@@ -112,6 +112,12 @@ pub enum Expr {
         left: Box<Expr>,
         right: Box<Expr>,
     },
+    /// The percentage change of an aggregate from the previous period:
+    /// `(m - LAG(m) OVER (ORDER BY period)) * 100 / LAG(m) OVER (ORDER BY period)`.
+    Growth {
+        measure: Box<Expr>,
+        period: Box<Expr>,
+    },
 }
 
 impl Expr {
@@ -141,6 +147,7 @@ impl Expr {
                     .any(|f| u.contains(f))
             }
             Expr::Binary { left, right, .. } => left.is_aggregate() || right.is_aggregate(),
+            Expr::Growth { .. } => true,
             _ => false,
         }
     }
@@ -158,6 +165,10 @@ impl Expr {
             Expr::Binary { left, right, .. } => {
                 left.tables(out);
                 right.tables(out);
+            }
+            Expr::Growth { measure, period } => {
+                measure.tables(out);
+                period.tables(out);
             }
             Expr::CountStar | Expr::Literal(_) => {}
         }

@@ -343,6 +343,16 @@ impl Renderer<'_> {
                 self.expr(right, out)?;
                 out.push(')');
             }
+            Expr::Growth { measure, period } => {
+                let mut m = String::new();
+                self.expr(measure, &mut m)?;
+                let mut p = String::new();
+                self.expr(period, &mut p)?;
+                let _ = write!(
+                    out,
+                    "ROUND(({m} - LAG({m}) OVER (ORDER BY {p})) * 100.0 / NULLIF(LAG({m}) OVER (ORDER BY {p}), 0), 2)"
+                );
+            }
         }
         Ok(())
     }

@@ -13,6 +13,8 @@ pub struct TimeFilter {
     pub range: Option<(String, String)>,
     pub grain: Option<TimeGrain>,
     pub tokens: Vec<usize>,
+    /// "year over year", "month over month", "growth": compare each period with the one before.
+    pub over_previous: bool,
 }
 
 const MONTHS: [&str; 12] = [
@@ -92,10 +94,17 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                     };
                     g.map(|g| (g, vec![i, i + 1]))
                 }
-                "year" if w(i + 1) == "over" && w(i + 2) == "year" => {
-                    Some((TimeGrain::Year, vec![i, i + 1, i + 2]))
+                "year" | "month" | "quarter" | "week" if w(i + 1) == "over" && w(i + 2) == w(i) => {
+                    let g = match w(i) {
+                        "month" => TimeGrain::Month,
+                        "quarter" => TimeGrain::Quarter,
+                        "week" => TimeGrain::Week,
+                        _ => TimeGrain::Year,
+                    };
+                    Some((g, vec![i, i + 1, i + 2]))
                 }
                 "yoy" => Some((TimeGrain::Year, vec![i])),
+                "mom" => Some((TimeGrain::Month, vec![i])),
                 "over" if w(i + 1) == "time" => Some((TimeGrain::Month, vec![i, i + 1])),
                 "trend" => Some((TimeGrain::Month, vec![i])),
                 _ => None,
@@ -293,10 +302,19 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
         tokens.extend(t.iter().copied());
     }
     tokens.retain(|&t| t < n);
+    let over_previous = (0..n).any(|i| {
+        matches!(
+            w(i),
+            "yoy" | "mom" | "growth" | "grew" | "grow" | "change" | "increase"
+        ) || (w(i + 1) == "over"
+            && w(i + 2) == w(i)
+            && matches!(w(i), "year" | "month" | "quarter" | "week"))
+    });
     Some(TimeFilter {
         range: range.map(|((a, b), _)| (iso(a), iso(b))),
         grain: grain.map(|(g, _)| g),
         tokens,
+        over_previous,
     })
 }
 
