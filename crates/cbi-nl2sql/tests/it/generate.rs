@@ -20,13 +20,26 @@ fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("retail.sqlite");
         cbi_demo::write_sqlite(&path, cbi_demo::DemoSize::TINY).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let aug = rt.block_on(async {
-            let conn: Arc<dyn Connection> = Arc::new(cbi_db::SqliteConnection::open(&path).unwrap());
-            let schema = cbi_schema::SchemaIntrospector::new(conn.clone()).introspect().await.unwrap();
-            let semantic =
-                cbi_schema::parse_semantic(cbi_demo::SEMANTIC_YAML, Path::new("retail.semantic.yaml")).unwrap();
-            cbi_schema::SchemaAugmenter::default().augment(conn.as_ref(), schema, semantic).await.unwrap()
+            let conn: Arc<dyn Connection> =
+                Arc::new(cbi_db::SqliteConnection::open(&path).unwrap());
+            let schema = cbi_schema::SchemaIntrospector::new(conn.clone())
+                .introspect()
+                .await
+                .unwrap();
+            let semantic = cbi_schema::parse_semantic(
+                cbi_demo::SEMANTIC_YAML,
+                Path::new("retail.semantic.yaml"),
+            )
+            .unwrap();
+            cbi_schema::SchemaAugmenter::default()
+                .augment(conn.as_ref(), schema, semantic)
+                .await
+                .unwrap()
         });
         Fixture {
             _dir: dir,
@@ -73,7 +86,12 @@ fn sql_for_every_dialect() {
     for q in QUESTIONS {
         out.push_str(q);
         out.push('\n');
-        for d in [SqlDialect::Sqlite, SqlDialect::PostgreSql, SqlDialect::MySql, SqlDialect::Oracle] {
+        for d in [
+            SqlDialect::Sqlite,
+            SqlDialect::PostgreSql,
+            SqlDialect::MySql,
+            SqlDialect::Oracle,
+        ] {
             let g = generate(&f.prepared, q, &options(d)).unwrap_or_else(|e| panic!("{q}: {e}"));
             out.push_str(&format!("  {:<10} {}\n", d.name(), g.sql.unwrap()));
         }
@@ -88,10 +106,13 @@ fn every_statement_round_trips_and_validates() {
         let validator = SqlValidator::new(d, Arc::new(f.prepared.schema().schema.clone()));
         for q in QUESTIONS {
             let sql = generate(&f.prepared, q, &options(d)).unwrap().sql.unwrap();
-            let parsed = Parser::parse_sql(parser_dialect(d).as_ref(), &sql).unwrap_or_else(|e| panic!("{d} {q}: {e}: {sql}"));
+            let parsed = Parser::parse_sql(parser_dialect(d).as_ref(), &sql)
+                .unwrap_or_else(|e| panic!("{d} {q}: {e}: {sql}"));
             assert_eq!(parsed.len(), 1);
             assert_eq!(parsed[0].to_string(), sql, "{d}: not in canonical form");
-            validator.validate(&sql).unwrap_or_else(|p| panic!("{d} {q}: {p:?}: {sql}"));
+            validator
+                .validate(&sql)
+                .unwrap_or_else(|p| panic!("{d} {q}: {p:?}: {sql}"));
         }
     }
 }
@@ -99,26 +120,55 @@ fn every_statement_round_trips_and_validates() {
 #[test]
 fn answers_carry_confidence_reasons_and_an_explanation() {
     let f = fixture();
-    let g = generate(&f.prepared, "How many customers are there?", &options(SqlDialect::Sqlite)).unwrap();
+    let g = generate(
+        &f.prepared,
+        "How many customers are there?",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap();
     assert!(g.confidence >= 0.9, "{g:?}");
     assert!(g.reasons.is_empty(), "{:?}", g.reasons);
     assert_eq!(g.explanation, "Counts customers.");
     // An unknown word that carries meaning lowers confidence and is named.
-    let g = generate(&f.prepared, "How many zorbified customers are there?", &options(SqlDialect::Sqlite)).unwrap();
+    let g = generate(
+        &f.prepared,
+        "How many zorbified customers are there?",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap();
     assert!(g.confidence < 0.9, "{g:?}");
-    assert!(g.reasons.iter().any(|r| r.contains("zorbified")), "{:?}", g.reasons);
+    assert!(
+        g.reasons.iter().any(|r| r.contains("zorbified")),
+        "{:?}",
+        g.reasons
+    );
     // A verified question is answered verbatim at the top of the scale.
-    let g = generate(&f.prepared, "What was total revenue by region in 2024?", &options(SqlDialect::Sqlite)).unwrap();
+    let g = generate(
+        &f.prepared,
+        "What was total revenue by region in 2024?",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap();
     assert!(g.verified && g.confidence == 1.0 && g.query.is_none());
     // Nothing of the database mentioned: a clear error.
-    let e = generate(&f.prepared, "What is the meaning of life?", &options(SqlDialect::Sqlite)).unwrap_err();
+    let e = generate(
+        &f.prepared,
+        "What is the meaning of life?",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("could not answer"), "{e}");
 }
 
 #[test]
 fn plans_are_stored_as_json_and_read_back() {
     let f = fixture();
-    let g = generate(&f.prepared, "Revenue by month in 2024", &options(SqlDialect::Sqlite)).unwrap();
+    let g = generate(
+        &f.prepared,
+        "Revenue by month in 2024",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap();
     let q = g.query.unwrap();
     let json = serde_json::to_value(&q).unwrap();
     let back: cbi_nl2sql::SemanticQuery = serde_json::from_value(json).unwrap();

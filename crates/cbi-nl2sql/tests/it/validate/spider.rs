@@ -97,7 +97,8 @@ fn schema_of(db: &SpiderDb) -> DatabaseSchema {
 }
 
 fn load<T: for<'de> Deserialize<'de>>(file: &str) -> T {
-    let root = std::env::var("CBI_DATASETS").map_or_else(|_| SPIDER.to_string(), |d| format!("{d}/spider"));
+    let root = std::env::var("CBI_DATASETS")
+        .map_or_else(|_| SPIDER.to_string(), |d| format!("{d}/spider"));
     let path = Path::new(&root).join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("Spider dev is expected at {}: {e}", path.display()));
