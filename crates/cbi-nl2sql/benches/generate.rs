@@ -90,16 +90,19 @@ fn check(prepared: &Prepared, question: &str, opts: &GenerateOptions) {
     }
 }
 
-/// Times each question on its own, then the whole set per iteration.
+/// Times each question on its own, then the whole set per iteration. `sampling` is criterion's
+/// sampling mode for the single questions: flat where some take milliseconds.
 fn bench_questions<'q>(
     c: &mut Criterion,
     group: &str,
     prepared: &Prepared,
     singles: impl IntoIterator<Item = (&'q str, &'q str)>,
     all: &[&str],
+    sampling: SamplingMode,
 ) {
     let opts = options();
     let mut g = c.benchmark_group(group);
+    g.sampling_mode(sampling);
     for (name, question) in singles {
         check(prepared, question, &opts);
         g.bench_function(name, |b| {
@@ -145,6 +148,7 @@ fn benches(c: &mut Criterion) {
         &demo,
         DEMO_CONSTRUCTS.iter().copied(),
         &demo_all,
+        SamplingMode::Auto,
     );
 
     let synthetic_schema = Arc::new(f.synthetic.schema.clone());
@@ -174,6 +178,7 @@ fn benches(c: &mut Criterion) {
         &synthetic,
         singles,
         &synthetic_all,
+        SamplingMode::Flat,
     );
 
     let mut g = c.benchmark_group("prepare");
