@@ -87,6 +87,47 @@ impl JoinGraph {
         JoinGraph { edges, adj, size }
     }
 
+    /// Whether two tables are directly linked (one adjacency scan of the smaller side).
+    pub fn linked(&self, x: usize, y: usize) -> bool {
+        let (a, b) = match (self.adj.get(x), self.adj.get(y)) {
+            (Some(ax), Some(ay)) if ax.len() <= ay.len() => (x, y),
+            (Some(_), Some(_)) => (y, x),
+            _ => return false,
+        };
+        self.adj[a].iter().any(|&ei| {
+            let e = &self.edges[ei];
+            (e.a == a && e.b == b) || (e.b == a && e.a == b)
+        })
+    }
+
+    /// Hops from one table to every table (None where unreachable): one breadth-first search,
+    /// for callers that need many distances from the same table.
+    pub fn distances_from(&self, x: usize) -> Vec<Option<usize>> {
+        let mut dist = vec![None; self.adj.len()];
+        if x >= dist.len() {
+            return dist;
+        }
+        dist[x] = Some(0);
+        let mut frontier = vec![x];
+        let mut d = 0;
+        while !frontier.is_empty() {
+            d += 1;
+            let mut next = Vec::new();
+            for u in frontier {
+                for &ei in &self.adj[u] {
+                    let e = &self.edges[ei];
+                    let v = if e.a == u { e.b } else { e.a };
+                    if dist[v].is_none() {
+                        dist[v] = Some(d);
+                        next.push(v);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        dist
+    }
+
     /// Direct links between two tables.
     pub fn links_between(&self, x: usize, y: usize) -> impl Iterator<Item = &JoinEdge> {
         self.edges

@@ -141,6 +141,8 @@ struct Planner<'a> {
     defaulted_select: bool,
     /// "year over year": each period is compared with the one before.
     over_previous: bool,
+    /// Hops from the subject to every table, computed once when first needed.
+    subject_distances: Option<(usize, Vec<Option<usize>>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -189,6 +191,7 @@ impl<'a> Planner<'a> {
             time_grain: None,
             defaulted_select: false,
             over_previous: false,
+            subject_distances: None,
         }
     }
 
@@ -285,6 +288,7 @@ impl<'a> Planner<'a> {
 
     /// Decides which table's column a column mention means.
     fn resolve(&mut self, mi: usize) -> Option<(usize, usize)> {
+        self.cache_subject_distances();
         if let Some(r) = self.resolved[mi] {
             return Some(r);
         }
@@ -332,7 +336,7 @@ impl<'a> Planner<'a> {
                 // Closest to the subject over relationships, then the most central table.
                 let subject = self.subject?;
                 top.iter()
-                    .filter_map(|c| self.idx.graph.distance(subject, c.0).map(|d| (d, c)))
+                    .filter_map(|c| self.distance_from_subject(subject, c.0).map(|d| (d, c)))
                     .min_by_key(|(d, _)| *d)
                     .map(|(_, c)| (c.0, c.1))
             })
@@ -2009,6 +2013,22 @@ impl<'a> Planner<'a> {
         }
     }
 
+    fn cache_subject_distances(&mut self) {
+        if let Some(s) = self.subject {
+            if self.subject_distances.as_ref().is_none_or(|(x, _)| *x != s) {
+                self.subject_distances = Some((s, self.idx.graph.distances_from(s)));
+            }
+        }
+    }
+
+    /// Hops from `subject` to `t`, from one cached breadth-first search.
+    fn distance_from_subject(&self, subject: usize, t: usize) -> Option<usize> {
+        match &self.subject_distances {
+            Some((s, d)) if *s == subject => d.get(t).copied().flatten(),
+            _ => self.idx.graph.distance(subject, t),
+        }
+    }
+
     /// Whether the question ranks things ("top 5", "the 3 largest", "worst").
     fn ranking(&self) -> bool {
         self.toks.iter().any(|t| {
@@ -2965,6 +2985,7 @@ impl<'a> Planner<'a> {
 
     /// The column a value belongs to: in the subject, in a table in play, closest to the subject.
     fn choose_value_column(&mut self, mi: usize) -> Option<(usize, usize, String)> {
+        self.cache_subject_distances();
         let m = &self.ments[mi];
         let vals = &m.values;
         // A column another value of the question already filters ("code PP or PPT").
@@ -2989,7 +3010,7 @@ impl<'a> Planner<'a> {
         let in_play = vals.iter().find(|v| self.tables.contains(&v.table));
         let nearest = self.subject.and_then(|s| {
             vals.iter()
-                .filter_map(|v| self.idx.graph.distance(s, v.table).map(|d| (d, v)))
+                .filter_map(|v| self.distance_from_subject(s, v.table).map(|d| (d, v)))
                 .min_by_key(|(d, v)| (*d, self.idx.tables[v.table].row_count))
                 .map(|(_, v)| v)
         });
@@ -3991,10 +4012,7 @@ fn rank_by_context(ments: &mut [Mention], idx: &SchemaIndex) {
                 }
                 if others.contains(&t) {
                     s += 1.0;
-                } else if others
-                    .iter()
-                    .any(|&o| idx.graph.links_between(o, t).next().is_some())
-                {
+                } else if others.iter().any(|&o| idx.graph.linked(o, t)) {
                     s += 0.3;
                 }
             }
