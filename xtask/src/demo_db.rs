@@ -68,8 +68,8 @@ pub fn run(args: DemoDbArgs) -> anyhow::Result<()> {
         } else {
             IfExists::Fail
         };
-                let report =
-            cbi_demo::write_sqlite_with(&path, size, if_exists).context("writing the SQLite demo")?;
+        let report = cbi_demo::write_sqlite_with(&path, size, if_exists)
+            .context("writing the SQLite demo")?;
         // The semantic file beside the database, where cbi and `eval --model embedded` look.
         let semantic = path.with_extension("semantic.yaml");
         std::fs::write(&semantic, cbi_demo::SEMANTIC_YAML)

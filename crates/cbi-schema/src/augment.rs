@@ -72,7 +72,7 @@ impl SchemaAugmenter {
     ) -> Result<AugmentedSchema> {
         let fingerprint = fingerprint(&schema);
         let profiled: Vec<(TableProfile, Vec<IndexedColumn>)> = if self.opts.profile_data {
-                        // Indexes, not references, so the futures stay `Send` for any caller.
+            // Indexes, not references, so the futures stay `Send` for any caller.
             stream::iter(0..schema.tables.len())
                 .map(|i| self.profile_table(conn, &schema, &schema.tables[i]))
                 .buffered(self.opts.concurrency.max(1))

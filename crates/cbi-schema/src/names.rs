@@ -170,7 +170,7 @@ pub fn singular(word: &str) -> String {
         ("viruses", "virus"),
         ("axes", "axis"),
         ("crises", "crisis"),
-                ("theses", "thesis"),
+        ("theses", "thesis"),
         ("ids", "id"),
         ("pcs", "pc"),
         ("cds", "cd"),

@@ -187,7 +187,7 @@ pub fn build(spec: &str, gold: Arc<GoldBook>) -> Result<Arc<dyn Predictor>> {
         }
     };
     match name {
-                "embedded" => no_arg(Arc::new(Embedded::new())),
+        "embedded" => no_arg(Arc::new(Embedded::new())),
         "gold" => no_arg(Arc::new(GoldOracle { gold })),
         "select1" => no_arg(Arc::new(Select1)),
         other => bail!("unknown model `{other}`; available: {}", MODELS.join(", ")),
@@ -237,7 +237,10 @@ impl Embedded {
         } else {
             cbi_types::SemanticModel::default()
         };
-        let key = self.engine.attach(&path.to_string_lossy(), semantic).await?;
+        let key = self
+            .engine
+            .attach(&path.to_string_lossy(), semantic)
+            .await?;
         let id = self.engine.create_session_for("eval", &key).await?;
         conversation.state::<EmbeddedState>().session = Some(id);
         Ok(id)

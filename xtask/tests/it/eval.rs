@@ -16,7 +16,11 @@ fn datasets() -> PathBuf {
     let dir = std::env::var_os("CBI_DATASETS").map_or_else(
         || {
             let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
-            if beside.is_dir() { beside } else { PathBuf::from("/work/shared/datasets") }
+            if beside.is_dir() {
+                beside
+            } else {
+                PathBuf::from("/work/shared/datasets")
+            }
         },
         PathBuf::from,
     );
