@@ -52,8 +52,34 @@ pub async fn run(ctx: &Context, args: SchemaArgs, out: &mut dyn Write) -> anyhow
     } else {
         let view = render(&aug, &duration(elapsed), !args.no_samples);
         write!(out, "{view}")?;
+        let internal = internal_tables(conn.as_ref()).await;
+        if !internal.is_empty() {
+            writeln!(
+                out,
+                "\nSQLite's own bookkeeping tables, not used for questions: {}",
+                internal.join(", ")
+            )?;
+        }
     }
     Ok(())
+}
+
+/// SQLite's internal tables (`sqlite_sequence`, `sqlite_stat1`), which introspection leaves out
+/// on purpose; named so nobody wonders where they went. Empty for other databases.
+async fn internal_tables(conn: &dyn cbi_types::Connection) -> Vec<String> {
+    if conn.dialect() != cbi_types::SqlDialect::Sqlite {
+        return Vec::new();
+    }
+    let sql =
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sqlite%' ORDER BY name";
+    match conn.query(sql, cbi_types::QueryLimits::rows(100)).await {
+        Ok(r) => r
+            .rows
+            .iter()
+            .filter_map(|row| row.first().and_then(|v| v.as_str()).map(str::to_string))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// The readable view: a header line, one block per table, then the relationships. The `values`
