@@ -174,7 +174,10 @@ fn render_tables(aug: &AugmentedSchema, order: &[usize], detail: Detail, take: u
                 if detail.descriptions && !is_restatement(&cp.description, &c.name) {
                     comments.push(cp.description.clone());
                 }
-                if detail.samples > 0 && !cp.samples.is_empty() && !cp.unique {
+                // Unique values are names or ids, noise in a prompt, unless there are only a few
+                // of them (the five regions, the twelve categories): then they are the values.
+                let few = cp.distinct_count.is_some_and(|k| k <= 12);
+                if detail.samples > 0 && !cp.samples.is_empty() && (!cp.unique || few) {
                     let vals: Vec<String> = cp
                         .samples
                         .iter()
