@@ -346,72 +346,25 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             && !STOP.contains(&tok.lemma.as_str())
         {
             let w = &tok.lemma;
-            for stem in [&w[..w.len() - 2], &w[..w.len() - 1]] {
-                let mut els: Vec<(Element, f32)> = idx
-                    .lookup(&[stem])
-                    .iter()
-                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.8))
-                    .collect();
-                dedup_best(&mut els);
-                if !els.is_empty() {
-                    found = Some(Mention {
-                        start: i,
-                        end: i + 1,
-                        elements: els,
-                        values: Vec::new(),
-                        quoted: None,
-                        corrected: false,
-                        partial: false,
-                    });
-                    break;
-                }
-            }
+            found = [&w[..w.len() - 2], &w[..w.len() - 1]]
+                .into_iter()
+                .find_map(|stem| word_mention(i, lookup_scaled(idx, &[stem], 0.8), false));
         }
+        // "nation" for `country`: an everyday synonym the schema does not use.
         if found.is_none() && tok.kind == TokenKind::Word && !STOP.contains(&tok.lemma.as_str()) {
             let syn = crate::lexicon::synonyms(&tok.lemma);
             if !syn.is_empty() {
-                let mut els: Vec<(Element, f32)> = idx
-                    .lookup(syn)
-                    .iter()
-                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.9))
-                    .collect();
-                dedup_best(&mut els);
-                if !els.is_empty() {
-                    found = Some(Mention {
-                        start: i,
-                        end: i + 1,
-                        elements: els,
-                        values: Vec::new(),
-                        quoted: None,
-                        corrected: false,
-                        partial: false,
-                    });
-                }
+                found = word_mention(i, lookup_scaled(idx, syn, 0.9), false);
             }
         }
+        // "custmers": one typo away from a schema word.
         if found.is_none()
             && tok.kind == TokenKind::Word
             && !STOP.contains(&tok.lemma.as_str())
             && !idx.knows_word(&tok.lemma)
         {
             if let Some(fixed) = idx.correct(&tok.lemma) {
-                let mut els: Vec<(Element, f32)> = idx
-                    .lookup(&[fixed])
-                    .iter()
-                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.85))
-                    .collect();
-                dedup_best(&mut els);
-                if !els.is_empty() {
-                    found = Some(Mention {
-                        start: i,
-                        end: i + 1,
-                        elements: els,
-                        values: Vec::new(),
-                        quoted: None,
-                        corrected: true,
-                        partial: false,
-                    });
-                }
+                found = word_mention(i, lookup_scaled(idx, &[fixed], 0.85), true);
             }
         }
         match found {
@@ -499,6 +452,30 @@ const INNER_GLUE: &[&str] = &["of", "the", "a", "'s"];
 
 fn is_glue(t: &Token) -> bool {
     GLUE.contains(&t.lemma.as_str())
+}
+
+/// Elements named by exactly these words, each weight scaled by `factor`, best first.
+fn lookup_scaled(idx: &SchemaIndex, words: &[&str], factor: f32) -> Vec<(Element, f32)> {
+    let mut els: Vec<(Element, f32)> = idx
+        .lookup(words)
+        .iter()
+        .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * factor))
+        .collect();
+    dedup_best(&mut els);
+    els
+}
+
+/// A one-token mention of schema elements (from a fallback reading of the token).
+fn word_mention(i: usize, elements: Vec<(Element, f32)>, corrected: bool) -> Option<Mention> {
+    (!elements.is_empty()).then_some(Mention {
+        start: i,
+        end: i + 1,
+        elements,
+        values: Vec::new(),
+        quoted: None,
+        corrected,
+        partial: false,
+    })
 }
 
 fn lookup_words(idx: &SchemaIndex, lemmas: &[String]) -> Vec<(Element, f32)> {

@@ -2219,19 +2219,14 @@ impl<'a> Planner<'a> {
                         .mention_after(a_at + 3, &["different", "distinct"])
                         .filter(|&m| self.ments[m].has_table() && !self.used[m])
                     {
-                        let t = self.ments[mi].tables().next().unwrap_or(0);
-                        self.used[mi] = true;
-                        if !self.tables.contains(&t) {
-                            self.tables.push(t);
-                        }
-                        if self.group.is_empty() {
-                            self.group_by_subject();
-                        }
-                        self.having.push(Condition::Between {
-                            expr: Expr::CountStar,
-                            low: num_lit(a),
-                            high: num_lit(b),
-                        });
+                        self.having_count_of(
+                            mi,
+                            Condition::Between {
+                                expr: Expr::CountStar,
+                                low: num_lit(a),
+                                high: num_lit(b),
+                            },
+                        );
                         for k in i..a_at + 3 {
                             self.cue[k] = true;
                         }
@@ -2286,19 +2281,14 @@ impl<'a> Planner<'a> {
                         .mention_after(rhs_at, &["different", "distinct"])
                         .filter(|&m| self.ments[m].has_table() && !self.used[m] && !self.cue[i - 1])
                     {
-                        let t = self.ments[mi].tables().next().unwrap_or(0);
-                        self.used[mi] = true;
-                        if !self.tables.contains(&t) {
-                            self.tables.push(t);
-                        }
-                        if self.group.is_empty() {
-                            self.group_by_subject();
-                        }
-                        self.having.push(Condition::Compare {
-                            left: Expr::CountStar,
-                            op,
-                            right: Operand::Literal(num_lit(v)),
-                        });
+                        self.having_count_of(
+                            mi,
+                            Condition::Compare {
+                                left: Expr::CountStar,
+                                op,
+                                right: Operand::Literal(num_lit(v)),
+                            },
+                        );
                         for k in i - 1..rhs_at {
                             self.cue[k] = true;
                         }
@@ -2381,19 +2371,14 @@ impl<'a> Planner<'a> {
                 });
                 if count_of_table {
                     let mi = after.unwrap_or(0);
-                    let t = self.ments[mi].tables().next().unwrap_or(0);
-                    self.used[mi] = true;
-                    if !self.tables.contains(&t) {
-                        self.tables.push(t);
-                    }
-                    if self.group.is_empty() {
-                        self.group_by_subject();
-                    }
-                    self.having.push(Condition::Compare {
-                        left: Expr::CountStar,
-                        op,
-                        right: Operand::Literal(num_lit(v)),
-                    });
+                    self.having_count_of(
+                        mi,
+                        Condition::Compare {
+                            left: Expr::CountStar,
+                            op,
+                            right: Operand::Literal(num_lit(v)),
+                        },
+                    );
                     for k in i.saturating_sub(negated as usize)..=rhs_at {
                         self.cue[k] = true;
                     }
@@ -2574,6 +2559,21 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+    }
+
+    /// "more than 3 car makers", "2 or more paragraphs", "between 1 and 2 paragraphs": a
+    /// condition on how many rows of the table mention `mi` names go with each subject row.
+    fn having_count_of(&mut self, mi: usize, cond: Condition) {
+        self.used[mi] = true;
+        if let Some(t) = self.ments[mi].tables().next() {
+            if !self.tables.contains(&t) {
+                self.tables.push(t);
+            }
+        }
+        if self.group.is_empty() {
+            self.group_by_subject();
+        }
+        self.having.push(cond);
     }
 
     /// Adds `e = v`, or merges with an earlier equality on the same column joined by "or"/"and".
