@@ -9,8 +9,26 @@ pub fn describe(q: &SemanticQuery) -> String {
     let subject = q.tables.first().map(|t| readable(t)).unwrap_or_default();
     let only_count =
         q.select.len() == 1 && q.select[0].expr == Expr::CountStar && q.group_by.is_empty();
+    let grouped = !q.group_by.is_empty();
     if only_count {
         s.push_str(&format!("Counts {subject}"));
+    } else if grouped {
+        // A breakdown reads as "<measures> for each <dimension>".
+        let measures: Vec<String> = q
+            .select
+            .iter()
+            .filter(|i| i.expr.is_aggregate())
+            .map(|i| i.alias.clone().unwrap_or_else(|| expr_words(&i.expr)))
+            .collect();
+        let shown = if measures.is_empty() {
+            q.select
+                .iter()
+                .map(|i| i.alias.clone().unwrap_or_else(|| expr_words(&i.expr)))
+                .collect()
+        } else {
+            measures
+        };
+        s.push_str(&format!("Shows {}", list(&shown)));
     } else {
         let items: Vec<String> = q
             .select
@@ -23,17 +41,37 @@ pub fn describe(q: &SemanticQuery) -> String {
             list(&items)
         ));
     }
-    let joined: Vec<String> = q.tables.iter().skip(1).map(|t| readable(t)).collect();
-    if !joined.is_empty() {
-        s.push_str(&format!(" (with {})", list(&joined)));
+    if !grouped {
+        let joined: Vec<String> = q.tables.iter().skip(1).map(|t| readable(t)).collect();
+        if !joined.is_empty() {
+            s.push_str(&format!(" (with {})", list(&joined)));
+        }
+    }
+    if grouped {
+        // Name each dimension once: the shown label rather than its key beside it.
+        let mut dims: Vec<String> = Vec::new();
+        for g in &q.group_by {
+            let shown = q.select.iter().find(|i| i.expr == *g);
+            let words = match (shown, g) {
+                (Some(i), _) => i.alias.clone().unwrap_or_else(|| dimension_words(g)),
+                (None, _)
+                    if q.group_by.len() > 1 && q.select.iter().any(|i| same_table(&i.expr, g)) =>
+                {
+                    continue;
+                }
+                (None, _) => dimension_words(g),
+            };
+            if !dims.contains(&words) {
+                dims.push(words);
+            }
+        }
+        if !dims.is_empty() {
+            s.push_str(&format!(" for each {}", list(&dims)));
+        }
     }
     if !q.filters.is_empty() {
         let conds: Vec<String> = q.filters.iter().map(cond_words).collect();
         s.push_str(&format!(" where {}", conds.join(" and ")));
-    }
-    if !q.group_by.is_empty() {
-        let gs: Vec<String> = q.group_by.iter().map(expr_words).collect();
-        s.push_str(&format!(", for each {}", list(&gs)));
     }
     if !q.having.is_empty() {
         let hs: Vec<String> = q.having.iter().map(cond_words).collect();
@@ -77,6 +115,23 @@ pub fn describe(q: &SemanticQuery) -> String {
     }
     s.push('.');
     s
+}
+
+/// A grouping column in words: `regions.name` is "region", `orders.status` is "status".
+fn dimension_words(e: &Expr) -> String {
+    match e {
+        Expr::Column(c) if matches!(c.column.to_lowercase().as_str(), "name" | "title" | "id") => {
+            cbi_schema::names::singular(&readable(&c.table))
+        }
+        other => expr_words(other),
+    }
+}
+
+fn same_table(a: &Expr, b: &Expr) -> bool {
+    match (a, b) {
+        (Expr::Column(x), Expr::Column(y)) => x.table.eq_ignore_ascii_case(&y.table),
+        _ => false,
+    }
 }
 
 fn readable(ident: &str) -> String {

@@ -3788,6 +3788,24 @@ impl<'a> Planner<'a> {
             .collect();
         keyed.sort_by_key(|(p, _)| *p);
         self.select = keyed.into_iter().map(|(_, s)| s).collect();
+        // A generic label ("name") from a table other than the subject, or in a breakdown, is
+        // named after its table: `regions.name AS region`.
+        let several =
+            !self.group.is_empty() || self.tables.iter().any(|&t| Some(t) != self.subject);
+        if several {
+            for item in &mut self.select {
+                if let (Expr::Column(c), None) = (&item.expr, &item.alias) {
+                    if matches!(c.column.to_lowercase().as_str(), "name" | "title") {
+                        let label = cbi_schema::names::singular(&cbi_schema::names::readable_name(
+                            &c.table,
+                        ));
+                        if !label.is_empty() {
+                            item.alias = Some(label);
+                        }
+                    }
+                }
+            }
+        }
         // "Revenue year over year": beside each period's measure, its change from the previous
         // period.
         if self.over_previous {
