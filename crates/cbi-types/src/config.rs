@@ -172,6 +172,10 @@ impl Default for PerformanceConfig {
     }
 }
 
+/// The longest time limit a query may be given (one day): longer is a mistake, and a
+/// `Duration` cannot hold an arbitrary float.
+pub const MAX_QUERY_TIMEOUT_SECS: f64 = 86_400.0;
+
 /// A string that must not be printed: an API key, or a URL that may hold a password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -304,6 +308,11 @@ impl Config {
         let perf = &self.performance;
         if !(perf.query_timeout_secs.is_finite() && perf.query_timeout_secs > 0.0) {
             p.push("performance.query_timeout_secs: must be a positive number".into());
+        } else if perf.query_timeout_secs > MAX_QUERY_TIMEOUT_SECS {
+            p.push(format!(
+                "performance.query_timeout_secs: at most {MAX_QUERY_TIMEOUT_SECS} (one day), got {}",
+                perf.query_timeout_secs
+            ));
         }
         if perf.max_rows == 0 {
             p.push("performance.max_rows: must be at least 1".into());
@@ -318,11 +327,18 @@ impl Config {
         }
     }
 
-    /// The query limits the performance section sets.
+    /// The query limits the performance section sets (the timeout clamped to the valid range,
+    /// so a configuration built in code without [`Config::validate`] cannot make this panic).
     pub fn query_limits(&self) -> crate::QueryLimits {
+        let secs = self.performance.query_timeout_secs;
+        let secs = if secs.is_finite() {
+            secs.clamp(0.001, MAX_QUERY_TIMEOUT_SECS)
+        } else {
+            30.0
+        };
         crate::QueryLimits {
             max_rows: self.performance.max_rows,
-            timeout: std::time::Duration::from_secs_f64(self.performance.query_timeout_secs),
+            timeout: std::time::Duration::from_secs_f64(secs),
         }
     }
 }
@@ -488,6 +504,12 @@ conversational_bi:
         .unwrap_err();
         assert_eq!(e.problems.len(), 3, "{e}");
         assert!(e.problems[2].contains("unknown provider `opnai`"));
+        let e =
+            Config::from_yaml_str("performance:\n  query_timeout_secs: 1e30\n", env).unwrap_err();
+        assert!(e.problems[0].contains("at most 86400"), "{e}");
+        let mut c = Config::default();
+        c.performance.query_timeout_secs = f64::MAX;
+        assert_eq!(c.query_limits().timeout.as_secs(), 86_400);
         let e = Config::from_yaml_str("key: [unclosed", env).unwrap_err();
         assert!(e.problems[0].starts_with("not valid YAML"));
     }
