@@ -1,0 +1,143 @@
+//! What the reading left unexplained, and the clarifying question for an unknown word.
+
+use super::*;
+
+impl Planner<'_> {
+    /// "What is the churn by region?": an unknown word where the thing to compute should be.
+    /// Rather than answer something else, ask which measure or column it means.
+    pub(super) fn unknown_measure(&mut self) {
+        if self.ambiguity.is_some() {
+            return;
+        }
+        let nothing_measured = !self.select.iter().any(|s| s.expr.is_aggregate());
+        if !(self.defaulted_select || (!self.group.is_empty() && nothing_measured)) {
+            return;
+        }
+        let head_end = self.first_filter_cue(1);
+        let unknown = (0..head_end.min(self.toks.len())).find(|&i| {
+            let t = &self.toks[i];
+            !self.cue[i]
+                && self.mention_at(i).is_none()
+                && content_word(t)
+                && !is_filler_word(&t.lemma)
+                && !t.capitalized
+                && agg_word(&t.lemma).is_none()
+                && superlative(&t.lemma).is_none()
+        });
+        let Some(i) = unknown else {
+            return;
+        };
+        let word = self.toks[i].text.clone();
+        // Candidates: the business measures, then numeric measure columns of the tables in play,
+        // most alike the word first.
+        let mut options: Vec<(f64, Element, String)> = Vec::new();
+        for (ti, term) in self.idx.aug.semantic.business_terms.iter().enumerate() {
+            if matches!(term.target, cbi_types::TermTarget::Measure(_)) {
+                let sim = strsim::jaro_winkler(&word.to_lowercase(), &term.name.to_lowercase());
+                options.push((sim + 0.1, Element::Term(ti), term.name.clone()));
+            }
+        }
+        let mut tables: Vec<usize> = self.subject.into_iter().collect();
+        tables.extend(self.tables.iter().copied());
+        for &t in &tables {
+            for c in 0..self.idx.table(t).columns.len() {
+                if self.is_measure_column(t, c) {
+                    let name = format!("{}.{}", self.idx.table(t).name, self.idx.column_name(t, c));
+                    let sim = strsim::jaro_winkler(
+                        &word.to_lowercase(),
+                        &self.idx.column_name(t, c).to_lowercase(),
+                    );
+                    options.push((sim, Element::Column(t, c), name));
+                }
+            }
+        }
+        if options.is_empty() {
+            return;
+        }
+        options.sort_by(|a, b| b.0.total_cmp(&a.0));
+        options.truncate(6);
+        self.penalize(0.5, format!("does not know what \"{word}\" means here"));
+        self.ambiguity = Some(Ambiguity {
+            phrase: word,
+            options: options.into_iter().map(|(_, e, l)| (e, l)).collect(),
+        });
+    }
+
+    /// Content words nothing explained lower the confidence.
+    pub(super) fn pass_unexplained(&mut self) {
+        let mut unexplained = Vec::new();
+        for (i, t) in self.toks.iter().enumerate() {
+            if self.cue[i] || self.mention_at(i).is_some_and(|m| self.used[m]) {
+                continue;
+            }
+            if let Some(m) = self.mention_at(i) {
+                // A linked span nobody used.
+                if i == self.ments[m].start {
+                    unexplained.push(self.span_text(self.ments[m].start, self.ments[m].end));
+                }
+                continue;
+            }
+            if content_word(t) && !is_filler_word(&t.lemma) {
+                unexplained.push(t.text.clone());
+            }
+        }
+        if !unexplained.is_empty() {
+            let f = 0.85f32.powi(unexplained.len().min(4) as i32);
+            self.penalize(f, format!("not used: {}", unexplained.join(", ")));
+        }
+        self.unknown_measure();
+        // Words that change the answer's shape weigh more when nothing used them: a number, a
+        // quoted value, a grouping, ordering, superlative or negation word.
+        let mut lost = Vec::new();
+        for (i, t) in self.toks.iter().enumerate() {
+            if self.cue[i] || self.mention_at(i).is_some_and(|m| self.used[m]) {
+                continue;
+            }
+            let w = t.lemma.as_str();
+            let shaping = t.number().is_some_and(|_| !t.spelled || t.lemma != "one")
+                || t.quoted().is_some()
+                || matches!(
+                    w,
+                    "each"
+                        | "per"
+                        | "every"
+                        | "order"
+                        | "ordered"
+                        | "sorted"
+                        | "sort"
+                        | "not"
+                        | "no"
+                        | "never"
+                        | "without"
+                        | "both"
+                        | "except"
+                        | "than"
+                        | "average"
+                        | "total"
+                        | "most"
+                        | "least"
+                )
+                || superlative(w).is_some();
+            if shaping {
+                lost.push(t.text.clone());
+            }
+        }
+        if !lost.is_empty() {
+            self.penalize(
+                0.75f32.powi(lost.len().min(3) as i32),
+                format!("did not use: {}", lost.join(", ")),
+            );
+        }
+        for m in self.ments {
+            if m.corrected {
+                self.penalties.push((
+                    0.9,
+                    format!(
+                        "read \"{}\" as a misspelling",
+                        self.span_text(m.start, m.end)
+                    ),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! What to show: aggregates, the select list, and relationships to other tables (including
+//! their negation).
+
+use super::*;
+
+impl Planner<'_> {
+    /// "the average, minimum and maximum age": several aggregations of one column.
+    pub(super) fn pass_agg_lists(&mut self) {
+        let n = self.toks.len();
+        let mut i = 0;
+        while i < n {
+            let Some(f0) = agg_word(self.lemma(i)).filter(|_| !self.cue[i]) else {
+                i += 1;
+                continue;
+            };
+            let mut aggs = vec![(f0, i)];
+            let mut j = i + 1;
+            loop {
+                let mut k = j;
+                while k < n && matches!(self.lemma(k), "," | "and" | "or" | "the") {
+                    k += 1;
+                }
+                match agg_word(self.lemma(k)) {
+                    Some(f) if k > j => {
+                        aggs.push((f, k));
+                        j = k + 1;
+                    }
+                    _ => break,
+                }
+            }
+            if aggs.len() < 2 {
+                i += 1;
+                continue;
+            }
+            let Some(mi) = self
+                .mention_after(j, &["the", "of"])
+                .filter(|&m| !self.used[m] && self.ments[m].has_column())
+            else {
+                i = j;
+                continue;
+            };
+            let Some((t, c)) = self.resolve(mi) else {
+                i = j;
+                continue;
+            };
+            self.used[mi] = true;
+            for (f, at) in aggs {
+                self.cue[at] = true;
+                if let Some(am) = self.mention_at(at) {
+                    self.used[am] = true;
+                }
+                self.select.push(SelectItem {
+                    expr: Expr::agg(f, self.col_expr(t, c)),
+                    alias: None,
+                });
+            }
+            i = self.ments[mi].end;
+        }
+    }
+
+    /// "average age", "total sales", "maximum capacity", "number of different countries".
+    pub(super) fn pass_aggregates(&mut self) {
+        for mi in 0..self.ments.len() {
+            if self.used[mi] {
+                continue;
+            }
+            let m = &self.ments[mi];
+            let Some((f, at)) = self.agg_before(m.start).or_else(|| self.total_after(mi)) else {
+                continue;
+            };
+            if self.cue[at] && f == AggFunc::Count {
+                continue;
+            }
+            // "the minimum product price": "product" only modifies the numeric column after it.
+            let modifies_next = f != AggFunc::Count
+                && self.ments.get(mi + 1).is_some_and(|n| {
+                    n.start == m.end
+                        && n.columns()
+                            .any(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric())
+                })
+                && !m
+                    .columns()
+                    .next()
+                    .is_some_and(|(t, c, _)| self.idx.tables[t].column_class[c].is_numeric());
+            if modifies_next {
+                self.used[mi] = true;
+                continue;
+            }
+            if m.has_column() && !(f == AggFunc::Count && m.has_table()) {
+                let Some((t, c)) = self.resolve(mi) else {
+                    continue;
+                };
+                let distinct = (at..m.start)
+                    .any(|k| matches!(self.lemma(k), "different" | "distinct" | "unique"));
+                let e = Expr::Agg {
+                    func: f,
+                    arg: Box::new(self.col_expr(t, c)),
+                    distinct: distinct && f == AggFunc::Count,
+                };
+                self.select.push(SelectItem {
+                    expr: e,
+                    alias: None,
+                });
+                self.used[mi] = true;
+                self.cue[at] = true;
+                if let Some(am) = self.mention_at(at) {
+                    self.used[am] = true;
+                }
+            } else if f == AggFunc::Count && m.has_table() {
+                let t = m.tables().next().unwrap_or(0);
+                self.used[mi] = true;
+                self.cue[at] = true;
+                if !self.tables.contains(&t) && self.subject != Some(t) {
+                    self.tables.push(t);
+                }
+                self.select.push(SelectItem {
+                    expr: Expr::CountStar,
+                    alias: None,
+                });
+                if self.group.is_empty() && self.subject.is_some_and(|s| s != t) {
+                    self.group_by_subject();
+                }
+            } else if let Some(Element::Term(ti)) = m.best_element() {
+                self.used[mi] = true;
+                self.cue[at] = true;
+                let mut e = self.term_expr(ti);
+                if !e.is_aggregate() {
+                    e = Expr::agg(f, e);
+                }
+                self.select.push(SelectItem {
+                    expr: e,
+                    alias: Some(self.idx.aug.semantic.business_terms[ti].name.clone()),
+                });
+            }
+        }
+        // "how many X": the counted thing.
+        if let Some(ch) = self.count {
+            let item = match ch.mention {
+                Some(mi)
+                    if !self.used[mi]
+                        && self.ments[mi].has_column()
+                        && (ch.distinct || !self.ments[mi].has_table()) =>
+                {
+                    self.used[mi] = true;
+                    match self.resolve(mi) {
+                        // "how many different countries": distinct values; "how many models":
+                        // rows of the table holding them.
+                        Some((t, c)) if ch.distinct => Expr::Agg {
+                            func: AggFunc::Count,
+                            arg: Box::new(self.col_expr(t, c)),
+                            distinct: true,
+                        },
+                        // "how many units were sold": a quantity is summed, not counted — unless
+                        // one row is picked ("how many cylinders does the fastest car have").
+                        Some((t, c))
+                            if self.is_measure_column(t, c)
+                                && self.limit.is_none()
+                                && self.order.is_empty() =>
+                        {
+                            if self.subject.is_none() {
+                                self.subject = Some(t);
+                            } else if self.subject != Some(t) && !self.tables.contains(&t) {
+                                self.tables.push(t);
+                            }
+                            Expr::agg(AggFunc::Sum, self.col_expr(t, c))
+                        }
+                        Some((t, c)) if self.is_measure_column(t, c) => self.col_expr(t, c),
+                        Some((t, _)) => {
+                            if self.subject.is_none() {
+                                self.subject = Some(t);
+                            } else if self.subject != Some(t) && !self.tables.contains(&t) {
+                                self.tables.push(t);
+                            }
+                            Expr::CountStar
+                        }
+                        None => Expr::CountStar,
+                    }
+                }
+                Some(mi) => {
+                    let mut item = Expr::CountStar;
+                    if let Some(t) = self.ments[mi].tables().next() {
+                        if !self.used[mi] {
+                            self.used[mi] = true;
+                            if self.subject != Some(t) && !self.tables.contains(&t) {
+                                self.tables.push(t);
+                            }
+                        }
+                        // "how many different templates do documents use": distinct rows of
+                        // the counted table once other tables are joined in.
+                        if ch.distinct {
+                            if let Some(pk) = self.idx.tables[t].pk {
+                                item = Expr::Agg {
+                                    func: AggFunc::Count,
+                                    arg: Box::new(self.col_expr(t, pk)),
+                                    distinct: true,
+                                };
+                            }
+                        }
+                    }
+                    item
+                }
+                None => Expr::CountStar,
+            };
+            // "how many units were sold in total": already answered by the sum above.
+            let answered = ch
+                .mention
+                .is_some_and(|mi| self.used[mi] && !self.ments[mi].has_table())
+                && self.select.iter().any(|s| s.expr.is_aggregate());
+            if !answered && !self.select.iter().any(|s| s.expr == item) {
+                self.select.push(SelectItem {
+                    expr: item,
+                    alias: None,
+                });
+            }
+        }
+        // Business-term measures named without an aggregation word ("revenue by region").
+        for mi in 0..self.ments.len() {
+            if self.used[mi] {
+                continue;
+            }
+            if let Some(Element::Term(ti)) = self.ments[mi].best_element() {
+                match self.idx.term(ti).clone() {
+                    cbi_types::TermTarget::Measure(_) => {
+                        self.used[mi] = true;
+                        let e = self.term_expr(ti);
+                        let label = self.idx.aug.semantic.business_terms[ti].name.clone();
+                        self.select.push(SelectItem {
+                            expr: e,
+                            alias: Some(label),
+                        });
+                    }
+                    cbi_types::TermTarget::Filter(sql) => {
+                        self.used[mi] = true;
+                        let tables = self.term_tables(ti);
+                        let label = self.idx.aug.semantic.business_terms[ti].name.clone();
+                        let negated = self.negated_before(self.ments[mi].start);
+                        let cond = Condition::Raw {
+                            sql: if negated { format!("NOT ({sql})") } else { sql },
+                            tables,
+                            label,
+                        };
+                        self.filters.push(cond);
+                    }
+                    cbi_types::TermTarget::Column(_) => {}
+                }
+            }
+        }
+    }
+
+    /// The select list: columns named before the first filter cue (and those chained to them
+    /// with "and"), else the subject's display column.
+    pub(super) fn pass_select(&mut self) {
+        let head_end = self.first_filter_cue(1);
+        let mut picked = Vec::new();
+        for mi in 0..self.ments.len() {
+            if self.used[mi] {
+                continue;
+            }
+            let m = &self.ments[mi];
+            let in_head = m.start < head_end;
+            let chained = !in_head
+                && picked.last().is_some_and(|&p: &usize| {
+                    let pm = &self.ments[p];
+                    (pm.end..m.start).all(|k| {
+                        matches!(
+                            self.lemma(k),
+                            "and"
+                                | ","
+                                | "the"
+                                | "their"
+                                | "its"
+                                | "also"
+                                | "as"
+                                | "well"
+                                | "along"
+                                | "with"
+                                | "together"
+                                | "corresponding"
+                                | "respective"
+                                | "plus"
+                        )
+                    })
+                });
+            if !(in_head || chained) {
+                continue;
+            }
+            // A count question shows the count, not the columns it mentions on the way.
+            if self.count.is_some() && self.group.is_empty() && m.has_column() && !m.has_table() {
+                continue;
+            }
+            if m.has_column()
+                && (!m.has_table()
+                    || m.columns().next().is_some_and(|c| c.2 >= 1.0)
+                        && self.subject.is_some_and(|s| m.columns().any(|c| c.0 == s)))
+            {
+                if let Some((t, c)) = self.resolve(mi) {
+                    self.used[mi] = true;
+                    let e = self.col_expr(t, c);
+                    if !self.select.iter().any(|s| s.expr == e) {
+                        self.select.push(SelectItem {
+                            expr: e,
+                            alias: None,
+                        });
+                    }
+                    picked.push(mi);
+                }
+            } else if let Some(Element::Term(ti)) = m.best_element() {
+                if let cbi_types::TermTarget::Column(_) = self.idx.term(ti) {
+                    self.used[mi] = true;
+                    let e = self.term_expr(ti);
+                    self.select.push(SelectItem {
+                        expr: e,
+                        alias: None,
+                    });
+                    picked.push(mi);
+                }
+            } else if chained && !picked.is_empty() {
+                // "names of teachers and the courses they teach": another table's label.
+                if let Some(t) = m.tables().next().filter(|&t| Some(t) != self.subject) {
+                    if let Some(d) = self.idx.tables[t].display.or(self.idx.tables[t].pk) {
+                        self.used[mi] = true;
+                        if !self.tables.contains(&t) {
+                            self.tables.push(t);
+                        }
+                        let e = self.col_expr(t, d);
+                        if !self.select.iter().any(|s| s.expr == e) {
+                            self.select.push(SelectItem {
+                                expr: e,
+                                alias: None,
+                            });
+                        }
+                        picked.push(mi);
+                    }
+                }
+            }
+        }
+        if let Some(s) = self.subject {
+            if !self.tables.contains(&s) {
+                self.tables.insert(0, s);
+            } else if let Some(pos) = self.tables.iter().position(|&t| t == s) {
+                self.tables.remove(pos);
+                self.tables.insert(0, s);
+            }
+        }
+        let has_plain = self.select.iter().any(|s| !s.expr.is_aggregate());
+        let has_any = !self.select.is_empty();
+        let _ = has_plain;
+        if !has_any {
+            self.defaulted_select = true;
+            // Nothing named: the subject's name (or everything for "show X").
+            if let Some(s) = self.subject {
+                let info = &self.idx.tables[s];
+                let wants_all = self.has_word("information")
+                    || self.has_word("info")
+                    || self.has_word("detail")
+                    || self.has_word("everything")
+                    || self.has_word("record")
+                    || self.intent == Intent::Explore;
+                if wants_all || (info.display.is_none() && info.pk.is_none()) {
+                    for c in 0..self.idx.table(s).columns.len() {
+                        self.select.push(SelectItem {
+                            expr: self.col_expr(s, c),
+                            alias: None,
+                        });
+                    }
+                    if self.intent != Intent::Explore && !wants_all {
+                        self.penalize(0.8, "nothing specific was asked for; showing every column");
+                    }
+                } else {
+                    let labels = self.label_exprs(s);
+                    let grouped_elsewhere = labels.first().is_some_and(|e| {
+                        !self.group.is_empty()
+                            && !self.group.contains(e)
+                            && self.group.iter().all(|g| g.is_aggregate() || !matches!(g, Expr::Column(c) if c.table == self.idx.table(s).name))
+                    });
+                    if !grouped_elsewhere {
+                        for (k, e) in labels.into_iter().enumerate() {
+                            self.select.insert(
+                                k,
+                                SelectItem {
+                                    expr: e,
+                                    alias: None,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // Deferred "order by the first selected column" (alphabetically, "in descending order").
+        if let Some(pos) = self
+            .order
+            .iter()
+            .position(|o| o.expr == Expr::Literal(Literal::Null))
+        {
+            let desc = self.order[pos].desc;
+            match self.select.first() {
+                Some(s) => {
+                    self.order[pos] = OrderItem {
+                        expr: s.expr.clone(),
+                        desc,
+                    }
+                }
+                None => {
+                    self.order.remove(pos);
+                }
+            }
+        }
+        // Distinct: "different", "distinct", "unique" before a plain select.
+        if (self.has_word("different") || self.has_word("distinct") || self.has_word("unique"))
+            && !self.select.iter().any(|s| s.expr.is_aggregate())
+            && self.group.is_empty()
+        {
+            self.distinct = true;
+        }
+    }
+
+    /// Tables named but not yet used: relationships ("singers who performed in a concert"),
+    /// negated ones ("countries with no car makers").
+    pub(super) fn pass_tables(&mut self) {
+        for mi in 0..self.ments.len() {
+            if self.used[mi] {
+                continue;
+            }
+            let m = &self.ments[mi];
+            let Some(t) = m.tables().next() else { continue };
+            self.used[mi] = true;
+            if Some(t) == self.subject {
+                continue;
+            }
+            let negated = self.negated_before(m.start)
+                || (m.start >= 2
+                    && self.lemma(m.start - 1) == "any"
+                    && self.negated_before(m.start - 1));
+            if negated {
+                if let Some(mut cond) = self.not_in_related(t) {
+                    // Filters on the negated side belong inside: "stadiums that did not have a
+                    // concert in 2014".
+                    if let Condition::InQuery { query, .. } = &mut cond {
+                        let inner: Vec<String> = query.tables.clone();
+                        let subject_name =
+                            self.subject.map(|s| self.table_name(s)).unwrap_or_default();
+                        let mut keep = Vec::new();
+                        for f in std::mem::take(&mut self.filters) {
+                            let mut ts = Vec::new();
+                            f.tables(&mut ts);
+                            let inside = !ts.is_empty()
+                                && ts.iter().all(|x| {
+                                    inner.iter().any(|y| y.eq_ignore_ascii_case(x))
+                                        && !x.eq_ignore_ascii_case(&subject_name)
+                                });
+                            if inside {
+                                query.filters.push(f);
+                            } else {
+                                keep.push(f);
+                            }
+                        }
+                        self.filters = keep;
+                        self.tables.retain(|&x| {
+                            !inner
+                                .iter()
+                                .any(|y| y.eq_ignore_ascii_case(&self.idx.table(x).name))
+                        });
+                    }
+                    self.filters.push(cond);
+                    continue;
+                }
+            }
+            if !self.tables.contains(&t) {
+                self.tables.push(t);
+            }
+        }
+        // A join that only checks existence duplicates subject rows: ask for distinct rows when
+        // nothing is aggregated.
+        if self.tables.len() > 1
+            && self.group.is_empty()
+            && !self.select.iter().any(|s| s.expr.is_aggregate())
+        {
+            let subject = self.subject;
+            let selected_only_subject = self.select.iter().all(|s| {
+                let mut ts = Vec::new();
+                s.expr.tables(&mut ts);
+                ts.iter().all(|x| {
+                    subject.is_some_and(|st| self.idx.table(st).name.eq_ignore_ascii_case(x))
+                })
+            });
+            if selected_only_subject && self.order.is_empty() {
+                self.distinct = true;
+            }
+        }
+    }
+
+    /// `subject.key NOT IN (SELECT fk FROM t)` for "X with no T" / "X that do not have any T".
+    pub(super) fn not_in_related(&mut self, t: usize) -> Option<Condition> {
+        let s = self.subject?;
+        let tree = self.idx.graph.connect(&[s, t])?;
+        let (ei, _) = *tree.joins.first()?;
+        let e = &self.idx.graph.edges[ei];
+        let (s_cols, other, o_cols) = if e.a == s {
+            (&e.a_cols, e.b, &e.b_cols)
+        } else {
+            (&e.b_cols, e.a, &e.a_cols)
+        };
+        if s_cols.len() != 1 {
+            return None;
+        }
+        let sub = SemanticQuery {
+            select: vec![SelectItem {
+                expr: self.col_expr(other, o_cols[0]),
+                alias: None,
+            }],
+            tables: tree
+                .tables
+                .iter()
+                .skip(1)
+                .map(|&x| self.table_name(x))
+                .collect(),
+            ..Default::default()
+        };
+        let _ = t;
+        Some(Condition::InQuery {
+            expr: self.col_expr(s, s_cols[0]),
+            query: Box::new(sub),
+            negated: true,
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! Time expressions: the date column they apply to and the range or grain they ask for.
+
+use super::*;
+
+impl Planner<'_> {
+    pub(super) fn pass_time(&mut self) {
+        // Is there a time expression at all? (Any reference date will do to find out.)
+        let probe = chrono::NaiveDate::from_ymd_opt(2000, 6, 15);
+        if resolve_time(self.toks, probe).is_none() {
+            return;
+        }
+        // "born after 1990" compares a year column; that is the comparisons' job.
+        let year_column = self.ments.iter().any(|m| {
+            m.columns().any(|(t, c, _)| {
+                !self.idx.tables[t].temporal.contains(&c)
+                    && self.idx.tables[t].column_words[c]
+                        .iter()
+                        .any(|w| w == "year" || w == "birth")
+            })
+        });
+        if year_column {
+            return;
+        }
+        // The date column: one mentioned, else the measures' or the subject's main date.
+        let Some((t, c)) = self.date_column() else {
+            return;
+        };
+        // "Last quarter" is relative to the latest date in that column unless told otherwise.
+        let reference = self.opts.reference_date.or_else(|| self.latest_date(t, c));
+        let Some(tf) = resolve_time(self.toks, reference) else {
+            return;
+        };
+        let TimeFilter {
+            range,
+            grain,
+            tokens,
+            over_previous,
+        } = tf;
+        self.over_previous = over_previous && grain.is_some();
+        for i in tokens {
+            self.cue[i] = true;
+        }
+        let col = self.col_expr(t, c);
+        if let Some((lo, hi)) = range {
+            if self.idx.tables[t].column_class[c] == TypeClass::Integer {
+                // A year column.
+                let y0: i64 = lo.get(..4).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let y1: i64 = hi.get(..4).and_then(|s| s.parse().ok()).unwrap_or(0);
+                self.filters.push(Condition::Compare {
+                    left: col.clone(),
+                    op: CmpOp::GtEq,
+                    right: Operand::Literal(Literal::Int(y0)),
+                });
+                self.filters.push(Condition::Compare {
+                    left: col.clone(),
+                    op: CmpOp::Lt,
+                    right: Operand::Literal(Literal::Int(y1)),
+                });
+            } else {
+                self.filters.push(Condition::Compare {
+                    left: col.clone(),
+                    op: CmpOp::GtEq,
+                    right: Operand::Literal(Literal::Date(lo)),
+                });
+                self.filters.push(Condition::Compare {
+                    left: col.clone(),
+                    op: CmpOp::Lt,
+                    right: Operand::Literal(Literal::Date(hi)),
+                });
+            }
+        }
+        if let Some(g) = grain {
+            self.time_grain = Some(g);
+            let ref_ = ColumnRef {
+                table: self.table_name(t),
+                column: self.idx.column_name(t, c).to_string(),
+            };
+            let e = if self.idx.tables[t].column_class[c] == TypeClass::Integer {
+                Expr::Column(ref_)
+            } else {
+                Expr::TimeBucket {
+                    grain: g,
+                    column: ref_,
+                }
+            };
+            self.group.push(e.clone());
+            self.select.push(SelectItem {
+                expr: e.clone(),
+                alias: Some(g.word().to_string()),
+            });
+            self.order.push(OrderItem {
+                expr: e,
+                desc: false,
+            });
+            self.intent = Intent::Analyze;
+        }
+        if !self.tables.contains(&t) {
+            self.tables.push(t);
+        }
+    }
+
+    pub(super) fn latest_date(&self, t: usize, c: usize) -> Option<chrono::NaiveDate> {
+        let p = self.idx.aug.tables.get(t)?.columns.get(c)?;
+        let max = p.max.as_ref()?;
+        chrono::NaiveDate::parse_from_str(max.get(..10)?, "%Y-%m-%d").ok()
+    }
+
+    /// The date column a time expression applies to.
+    pub(super) fn date_column(&mut self) -> Option<(usize, usize)> {
+        // A mentioned temporal column wins.
+        for mi in 0..self.ments.len() {
+            let cands: Vec<(usize, usize, f32)> = self.ments[mi].columns().collect();
+            for (t, c, _) in cands {
+                if self.idx.tables[t].temporal.contains(&c) {
+                    self.used[mi] = true;
+                    return Some((t, c));
+                }
+            }
+        }
+        // Measures date by their facts: "revenue in 2024" is about when orders were placed, not
+        // when products launched. Their tables (and neighbours) come first, then the rest.
+        let mut measures: Vec<usize> = Vec::new();
+        let mut others: Vec<usize> = self.subject.into_iter().collect();
+        for m in self.ments {
+            for (t, _, _) in m.columns() {
+                others.push(t);
+            }
+            if let Some(Element::Term(ti)) = m.best_element() {
+                let measure = matches!(self.idx.term(ti), cbi_types::TermTarget::Measure(_));
+                for name in self.term_tables(ti) {
+                    if let Some(t) = self.idx.aug.schema.table_index(&name) {
+                        if measure {
+                            measures.push(t)
+                        } else {
+                            others.push(t)
+                        }
+                    }
+                }
+            }
+        }
+        for group in [measures, others] {
+            if let Some(hit) = self.date_in_or_near(&group) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
+    /// The first temporal column of these tables, else of a table they point to (order_items
+    /// → orders.order_date), else of one pointing at them.
+    pub(super) fn date_in_or_near(&self, tables: &[usize]) -> Option<(usize, usize)> {
+        for &t in tables {
+            if let Some(&c) = self.idx.tables[t].temporal.first() {
+                return Some((t, c));
+            }
+        }
+        for &t in tables {
+            let mut best: Option<(usize, usize)> = None;
+            for e in &self.idx.graph.edges {
+                let other = if e.a == t {
+                    e.b
+                } else if e.b == t {
+                    e.a
+                } else {
+                    continue;
+                };
+                if let Some(&c) = self.idx.tables[other].temporal.first() {
+                    if e.a == t {
+                        best = Some((other, c));
+                        break;
+                    }
+                    best.get_or_insert((other, c));
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+}
