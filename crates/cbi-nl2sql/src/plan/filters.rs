@@ -176,12 +176,11 @@ impl Planner<'_> {
             if let Some(v) = number {
                 // "more than 3 car makers": a count of related rows.
                 let after = self.mention_after(rhs_at + 1, &["different", "distinct"]);
-                let count_of_table = after.is_some_and(|m| {
+                let count_of_table = after.filter(|&m| {
                     self.ments[m].has_table()
                         && !self.ments[m].columns().next().is_some_and(|c| c.2 >= 1.0)
                 });
-                if count_of_table {
-                    let mi = after.unwrap_or(0);
+                if let Some(mi) = count_of_table {
                     self.having_count_of(
                         mi,
                         Condition::Compare {

@@ -106,8 +106,7 @@ impl Planner<'_> {
                 if let Some(am) = self.mention_at(at) {
                     self.used[am] = true;
                 }
-            } else if f == AggFunc::Count && m.has_table() {
-                let t = m.tables().next().unwrap_or(0);
+            } else if let Some(t) = m.tables().next().filter(|_| f == AggFunc::Count) {
                 self.used[mi] = true;
                 self.cue[at] = true;
                 if !self.tables.contains(&t) && self.subject != Some(t) {
