@@ -9,7 +9,9 @@ impl Planner<'_> {
         if self.ambiguity.is_some() {
             return;
         }
-        let nothing_measured = !self.select.iter().any(|s| s.expr.is_aggregate());
+        let nothing_measured = !self.select.iter().any(|s| s.expr.is_aggregate())
+            && !self.order.iter().any(|o| o.expr.is_aggregate())
+            && self.having.is_empty();
         if !(self.defaulted_select || (!self.group.is_empty() && nothing_measured)) {
             return;
         }
@@ -20,7 +22,10 @@ impl Planner<'_> {
                 && self.mention_at(i).is_none()
                 && content_word(t)
                 && !is_filler_word(&t.lemma)
-                && !t.capitalized
+                                && !t.capitalized
+                // verbs ("sold", "placed", "shipping") describe; nouns are what is measured
+                && !t.lemma.ends_with("ed")
+                && !t.lemma.ends_with("ing")
                 && agg_word(&t.lemma).is_none()
                 && superlative(&t.lemma).is_none()
         });

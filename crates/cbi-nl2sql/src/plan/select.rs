@@ -3,6 +3,33 @@
 
 use super::*;
 
+/// `x` when a measure's SQL is exactly `SUM(x)`.
+fn sum_argument(e: &Expr) -> Option<&str> {
+    let Expr::Raw { sql, .. } = e else {
+        return None;
+    };
+    let t = sql.trim();
+    let inner = t
+        .strip_prefix("SUM(")
+        .or_else(|| t.strip_prefix("sum("))?
+        .strip_suffix(')')?;
+    // Only a single SUM(...) wrapping the whole expression.
+    let mut depth = 0i32;
+    for c in inner.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth == 0).then_some(inner)
+}
+
 impl Planner<'_> {
     /// "the average, minimum and maximum age": several aggregations of one column.
     pub(super) fn pass_agg_lists(&mut self) {
@@ -123,13 +150,22 @@ impl Planner<'_> {
                 self.used[mi] = true;
                 self.cue[at] = true;
                 let mut e = self.term_expr(ti);
+                let name = self.idx.aug.semantic.business_terms[ti].name.clone();
+                let mut alias = Some(name.clone());
                 if !e.is_aggregate() {
                     e = Expr::agg(f, e);
+                } else if let Some(inner) =
+                    sum_argument(&e).filter(|_| f != AggFunc::Sum && f != AggFunc::Count)
+                {
+                    // "the average refund" of a measure defined as SUM(x) is AVG(x).
+                    e = Expr::Raw {
+                        sql: format!("{}({inner})", f.sql()),
+                        tables: self.term_tables(ti),
+                        label: format!("{} {name}", f.word()),
+                    };
+                    alias = Some(format!("{} {name}", f.word()));
                 }
-                self.select.push(SelectItem {
-                    expr: e,
-                    alias: Some(self.idx.aug.semantic.business_terms[ti].name.clone()),
-                });
+                self.select.push(SelectItem { expr: e, alias });
             }
         }
         // "how many X": the counted thing.

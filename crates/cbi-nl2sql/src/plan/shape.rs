@@ -761,8 +761,14 @@ impl Planner<'_> {
                             self.tables.push(t);
                         }
                     } else {
+                        // "Which brand sold the most units?": a quantity from another table than
+                        // the thing asked about is summed per that thing.
+                        let per_head = agg.is_none()
+                            && self.is_measure_column(t, c)
+                            && self.head_column(i).is_some_and(|(_, ht, _)| ht != t);
                         let e = match agg {
                             Some(f) => Expr::agg(f, col),
+                            None if per_head => Expr::agg(AggFunc::Sum, col),
                             None => col,
                         };
                         if matches!(e, Expr::Agg { .. }) && self.group.is_empty() {
