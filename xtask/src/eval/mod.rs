@@ -97,19 +97,25 @@ pub fn run(args: EvalArgs) -> Result<()> {
     runtime.block_on(run_async(args, jobs))
 }
 
-/// Folder-safe form of a model spec.
-fn run_name(format: Format, model: &str) -> String {
-    let model: String = model
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("{}-{model}", format.name())
+/// Default run folder: format and model spec, folder-safe. A `jsonl` run also
+/// names its file, since one machine often evaluates several question files.
+fn run_name(format: Format, data: &Path, model: &str) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let stem = data.file_stem().and_then(|s| s.to_str());
+    match (format, stem) {
+        (Format::Jsonl, Some(stem)) => format!("jsonl-{}-{}", safe(stem), safe(model)),
+        _ => format!("{}-{}", format.name(), safe(model)),
+    }
 }
 
 async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
@@ -156,7 +162,7 @@ async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
     let run_dir = args.out.join(
         args.run
             .clone()
-            .unwrap_or_else(|| run_name(args.format, &args.model)),
+            .unwrap_or_else(|| run_name(args.format, &data, &args.model)),
     );
     let meta = Meta {
         format: args.format,
@@ -361,5 +367,20 @@ pub(crate) mod testdata {
             dir.display()
         );
         dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_names_are_folder_safe_and_name_jsonl_files() {
+        let spider = run_name(Format::Spider, Path::new("x/dev.json"), "openai:gpt-4o");
+        assert_eq!(spider, "spider-openai-gpt-4o");
+        let a = run_name(Format::Jsonl, Path::new("f/questions.jsonl"), "embedded");
+        let b = run_name(Format::Jsonl, Path::new("f/holdout.jsonl"), "embedded");
+        assert_eq!(a, "jsonl-questions-embedded");
+        assert_ne!(a, b);
     }
 }

@@ -60,7 +60,13 @@ fn eval(out: &Path, args: &[&str]) -> Value {
         .map(|w| w[1].to_string())
         .unwrap_or_else(|| {
             let model = args.windows(2).find(|w| w[0] == "--model").unwrap()[1];
-            format!("{}-{model}", args[0])
+            if args[0] == "jsonl" {
+                let data = args.windows(2).find(|w| w[0] == "--data").unwrap()[1];
+                let stem = Path::new(data).file_stem().unwrap().to_str().unwrap();
+                format!("jsonl-{stem}-{model}")
+            } else {
+                format!("{}-{model}", args[0])
+            }
         });
     let text = std::fs::read_to_string(out.join(run).join("report.json")).unwrap();
     serde_json::from_str(&text).unwrap()
