@@ -277,6 +277,77 @@ impl<'a> Planner<'a> {
         Expr::col(&self.idx.table(t).name, self.idx.column_name(t, c))
     }
 
+    /// "How many returns had a refund over 100?": a condition on `SUM(x)` per row of the one
+    /// table read, grouped by that table's key, is a condition on each row's `x`. Moves such
+    /// HAVING conditions to WHERE, and drops the grouping when nothing else needs it.
+    fn per_row_having(&mut self, group_tables: &[String]) {
+        let [gt] = group_tables else {
+            return;
+        };
+        let Some(t) = self.idx.aug.schema.table_index(gt) else {
+            return;
+        };
+        if self.having.is_empty() || self.tables.iter().any(|&u| u != t) {
+            return;
+        }
+        let info = &self.idx.tables[t];
+        let Some(pk) = info.pk else {
+            return;
+        };
+        if self.group != [self.col_expr(t, pk)] {
+            return;
+        }
+        let row_value = |e: &Expr| match e {
+            Expr::Agg {
+                func: AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max,
+                arg,
+                distinct: false,
+            } if matches!(arg.as_ref(), Expr::Column(c) if c.table.eq_ignore_ascii_case(gt)) => {
+                Some(arg.as_ref().clone())
+            }
+            // A business measure defined as `SUM(x)` over this table.
+            Expr::Raw { tables, label, .. }
+                if tables.len() == 1 && tables[0].eq_ignore_ascii_case(gt) =>
+            {
+                select::sum_argument(e).map(|x| Expr::Raw {
+                    sql: x.to_string(),
+                    tables: tables.clone(),
+                    label: label.clone(),
+                })
+            }
+            _ => None,
+        };
+        let movable = self.having.iter().all(|h| match h {
+            Condition::Compare { left, right, .. } => {
+                row_value(left).is_some() && matches!(right, Operand::Literal(_))
+            }
+            Condition::Between { expr, .. } => row_value(expr).is_some(),
+            _ => false,
+        });
+        if !movable {
+            return;
+        }
+        for h in std::mem::take(&mut self.having) {
+            self.filters.push(match h {
+                Condition::Compare { left, op, right } => Condition::Compare {
+                    left: row_value(&left).unwrap_or(left),
+                    op,
+                    right,
+                },
+                Condition::Between { expr, low, high } => Condition::Between {
+                    expr: row_value(&expr).unwrap_or(expr),
+                    low,
+                    high,
+                },
+                other => other,
+            });
+        }
+        // Only totals asked for ("how many"): they are over all the rows that pass.
+        if self.select.iter().all(|s| s.expr.is_aggregate()) {
+            self.group.clear();
+        }
+    }
+
     fn penalize(&mut self, factor: f32, why: impl Into<String>) {
         self.penalties.push((factor, why.into()));
     }
@@ -377,6 +448,7 @@ impl<'a> Planner<'a> {
             for g in &self.group {
                 g.tables(&mut group_tables);
             }
+            self.per_row_having(&group_tables);
             let agg_args: Vec<&Expr> = self
                 .select
                 .iter()

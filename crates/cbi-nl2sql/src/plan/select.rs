@@ -4,7 +4,7 @@
 use super::*;
 
 /// `x` when a measure's SQL is exactly `SUM(x)`.
-fn sum_argument(e: &Expr) -> Option<&str> {
+pub(super) fn sum_argument(e: &Expr) -> Option<&str> {
     let Expr::Raw { sql, .. } = e else {
         return None;
     };

@@ -69,6 +69,9 @@ const QUESTIONS: &[&str] = &[
     "Show the three most expensive products",
     "What is the oldest store?",
     "Compare the revenue of the West and East regions",
+    "Average refund by return reason",
+    "Which brand sold the most units?",
+    "How many returns had a refund over 100?",
 ];
 
 fn options(dialect: SqlDialect) -> GenerateOptions {
