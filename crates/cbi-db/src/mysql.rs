@@ -17,6 +17,7 @@ use mysql_async::{Column, Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOp
 use rust_decimal::Decimal;
 
 use crate::relations::{self, DeclaredKey};
+use crate::server::{Catalog, Done, Op, Rows, unexpected};
 use crate::{ConnectOptions, Error, Result, ServerUrl, guard};
 
 /// How long past a query's own limit the client waits before killing it itself.
@@ -169,19 +170,6 @@ impl MySqlConnection {
     }
 }
 
-/// What runs inside [`MySqlConnection::read_only`].
-enum Op<'s> {
-    Query(&'s str, usize),
-    Explain(&'s str),
-    Catalog,
-}
-
-enum Done {
-    Rows(Rows),
-    Plan(String),
-    Catalog(Catalog),
-}
-
 async fn run_op(
     conn: &mut Conn,
     flavor: Flavor,
@@ -270,8 +258,6 @@ fn map_error(e: &mysql_async::Error, limit: Duration) -> cbi_types::Error {
         },
     }
 }
-
-type Rows = (Vec<ColumnMeta>, Vec<Vec<Value>>, bool);
 
 async fn run_query(
     tx: &mut mysql_async::Transaction<'_>,
@@ -491,8 +477,6 @@ async fn run_explain(
     Ok(lines.join("\n"))
 }
 
-type Catalog = (Vec<TableSchema>, Vec<cbi_types::Relationship>);
-
 /// One catalog row's cell, converted; a wrong type is reported rather than panicking.
 fn cell<T: FromValue>(row: &Row, i: usize) -> mysql_async::Result<T> {
     match row.get_opt::<T, usize>(i) {
@@ -678,13 +662,6 @@ impl Connection for MySqlConnection {
             Done::Plan(p) => Ok(p),
             _ => Err(unexpected()),
         }
-    }
-}
-
-fn unexpected() -> cbi_types::Error {
-    cbi_types::Error::Query {
-        message: "internal error: the transaction returned another kind of result".into(),
-        code: None,
     }
 }
 

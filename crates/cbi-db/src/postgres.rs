@@ -20,6 +20,7 @@ use tokio_postgres::types::{FromSql, Kind, Type};
 use tokio_postgres::{NoTls, Row};
 
 use crate::relations::{self, DeclaredKey};
+use crate::server::{Catalog, Done, Op, Rows, unexpected};
 use crate::{ConnectOptions, Error, Result, ServerUrl, guard};
 
 /// How long past a query's own limit the client waits before cancelling it itself, in case
@@ -172,19 +173,6 @@ impl PostgresConnection {
     }
 }
 
-/// What runs inside [`PostgresConnection::read_only`].
-enum Op<'s> {
-    Query(&'s str, usize),
-    Explain(&'s str),
-    Catalog,
-}
-
-enum Done {
-    Rows(Rows),
-    Plan(String),
-    Catalog(Catalog),
-}
-
 /// The server's message for an error (with its detail and hint), without the driver's
 /// decoration.
 fn pg_message(e: &tokio_postgres::Error) -> String {
@@ -245,8 +233,6 @@ fn map_error(e: &tokio_postgres::Error, limit: Duration) -> cbi_types::Error {
         }
     }
 }
-
-type Rows = (Vec<ColumnMeta>, Vec<Vec<Value>>, bool);
 
 async fn run_query(
     tx: &tokio_postgres::Transaction<'_>,
@@ -528,8 +514,6 @@ async fn run_explain(
     Ok(lines.join("\n"))
 }
 
-type Catalog = (Vec<TableSchema>, Vec<cbi_types::Relationship>);
-
 /// Relations cbi may show: tables, partitioned tables (not their partitions), views,
 /// materialized views and foreign tables outside the system schemas that the user can read.
 const RELS: &str = r"WITH rels AS (
@@ -718,13 +702,6 @@ impl Connection for PostgresConnection {
             Done::Plan(p) => Ok(p),
             _ => Err(unexpected()),
         }
-    }
-}
-
-fn unexpected() -> cbi_types::Error {
-    cbi_types::Error::Query {
-        message: "internal error: the transaction returned another kind of result".into(),
-        code: None,
     }
 }
 
