@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use cbi_engine::{ConversationalBiEngine, EngineOptions};
 use cbi_session::{MemoryStore, SessionConfig, SessionManager};
+use cbi_types::SessionId;
 use cbi_types::{Config, QueryResult, SemanticModel, Value};
 
 /// The small retail demo in a temporary directory, with its semantic file.
@@ -47,6 +48,18 @@ pub fn engine(clarify: bool) -> ConversationalBiEngine {
             ..EngineOptions::default()
         },
     )
+}
+
+/// An engine that asks for clarification, with the SQLite file at `path` attached and one
+/// session open on it.
+pub async fn chat_on(path: &Path, semantic: SemanticModel) -> (ConversationalBiEngine, SessionId) {
+    let engine = engine(true);
+    let key = engine
+        .attach(&path.to_string_lossy(), semantic)
+        .await
+        .unwrap();
+    let s = engine.create_session_for("t", &key).await.unwrap();
+    (engine, s)
 }
 
 /// The rows of a result as comparable text: numbers to 2 decimals, dates as text, NULL as

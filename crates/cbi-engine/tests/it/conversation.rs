@@ -25,12 +25,7 @@ fn ambiguous_db(dir: &Path) -> std::path::PathBuf {
 async fn an_ambiguous_question_is_asked_back_and_the_choice_answers_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = ambiguous_db(dir.path());
-    let engine = engine(true);
-    let key = engine
-        .attach(&path.to_string_lossy(), SemanticModel::default())
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&path, SemanticModel::default()).await;
     let r = engine
         .process_query(s, "What is the total amount?")
         .await
@@ -76,12 +71,7 @@ async fn an_ambiguous_question_is_asked_back_and_the_choice_answers_it() {
 #[tokio::test]
 async fn export_that_reruns_the_last_answer() {
     let demo = Demo::of(cbi_demo::DemoSize::TINY);
-    let engine = engine(true);
-    let key = engine
-        .attach(&demo.path.to_string_lossy(), semantic())
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&demo.path, semantic()).await;
     let err = engine.process_query(s, "export that").await.unwrap_err();
     assert!(matches!(err, Error::Nothing(_)), "{err}");
     let first = engine
@@ -105,12 +95,7 @@ async fn a_verified_query_that_writes_is_refused_and_nothing_changes() {
         Path::new("bad.yaml"),
     )
     .unwrap();
-    let engine = engine(true);
-    let key = engine
-        .attach(&demo.path.to_string_lossy(), semantic)
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&demo.path, semantic).await;
     for q in ["Clean up the regions", "Show the regions twice"] {
         let err = engine.process_query(s, q).await.unwrap_err();
         assert!(matches!(err, Error::Invalid(_)), "{q}: {err}");
@@ -124,12 +109,7 @@ async fn a_verified_query_that_writes_is_refused_and_nothing_changes() {
 #[tokio::test]
 async fn bad_questions_get_errors_not_panics() {
     let demo = Demo::of(cbi_demo::DemoSize::TINY);
-    let engine = engine(true);
-    let key = engine
-        .attach(&demo.path.to_string_lossy(), semantic())
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&demo.path, semantic()).await;
     for q in [
         "",
         "   ",
@@ -201,12 +181,7 @@ async fn the_row_cap_holds_and_says_so() {
 #[tokio::test]
 async fn an_unknown_word_where_the_measure_belongs_is_asked_about() {
     let demo = Demo::of(cbi_demo::DemoSize::TINY);
-    let engine = engine(true);
-    let key = engine
-        .attach(&demo.path.to_string_lossy(), semantic())
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&demo.path, semantic()).await;
     let r = engine
         .process_query(s, "What is the churn by region?")
         .await

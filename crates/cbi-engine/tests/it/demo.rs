@@ -47,12 +47,7 @@ async fn demo_questions_are_answered_correctly() {
 #[tokio::test]
 async fn verified_questions_are_marked_and_paraphrases_match() {
     let demo = Demo::small();
-    let engine = engine(true);
-    let key = engine
-        .attach(&demo.path.to_string_lossy(), semantic())
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&demo.path, semantic()).await;
     let exact = engine
         .process_query(s, "What was total revenue by region in 2024?")
         .await
@@ -76,12 +71,7 @@ async fn verified_questions_are_marked_and_paraphrases_match() {
 #[tokio::test]
 async fn responses_explain_and_summarise() {
     let demo = Demo::small();
-    let engine = engine(true);
-    let key = engine
-        .attach(&demo.path.to_string_lossy(), semantic())
-        .await
-        .unwrap();
-    let s = engine.create_session_for("t", &key).await.unwrap();
+    let (engine, s) = chat_on(&demo.path, semantic()).await;
     let r = engine
         .process_query(s, "Total revenue by region")
         .await
