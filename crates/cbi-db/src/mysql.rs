@@ -667,51 +667,20 @@ impl Connection for MySqlConnection {
 
 #[cfg(test)]
 mod tests {
+    use cbi_testkit::{ScratchDb, Server};
     use mysql_async::prelude::Queryable;
 
     use super::*;
-
-    fn admin_url() -> String {
-        std::env::var("CBI_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
-    }
-
-    /// Drops the scratch database when the test ends, assertions failed or not.
-    struct DropDb(String);
-
-    impl Drop for DropDb {
-        fn drop(&mut self) {
-            let name = self.0.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                rt.block_on(async {
-                    let mut admin = mysql_async::Conn::from_url(admin_url()).await?;
-                    admin
-                        .query_drop(format!("DROP DATABASE IF EXISTS {name}"))
-                        .await?;
-                    admin.disconnect().await
-                })
-                .map_err(std::io::Error::other)
-            })
-            .join();
-        }
-    }
 
     /// Without the lexical guard, the read-only session and transaction alone must stop every
     /// write — including DDL, which would otherwise commit implicitly.
     #[tokio::test]
     async fn the_server_side_locks_hold_without_the_guard() {
-        let name = format!("cbi_db_unit_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = mysql_async::Conn::from_url(admin_url())
+        let db = ScratchDb::create(Server::MySql, "cbi_db_unit").await;
+        let name = &db.name;
+        let mut admin = mysql_async::Conn::from_url(Server::MySql.admin_url())
             .await
             .expect("MariaDB/MySQL is required (CBI_TEST_MYSQL_URL)");
-        admin
-            .query_drop(format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let _cleanup = DropDb(name.clone());
         let outcome = async {
             admin
                 .query_drop(format!(
@@ -719,9 +688,7 @@ mod tests {
                 ))
                 .await
                 .unwrap();
-            let mut url = url::Url::parse(&admin_url()).unwrap();
-            url.set_path(&name);
-            let server = match crate::ConnectionUrl::parse(url.as_str()).unwrap() {
+            let server = match crate::ConnectionUrl::parse(&db.url).unwrap() {
                 crate::ConnectionUrl::MySql(s) => s,
                 other => panic!("{other:?}"),
             };

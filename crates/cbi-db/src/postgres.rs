@@ -762,12 +762,9 @@ mod tests {
 
 #[cfg(test)]
 mod server_tests {
-    use super::*;
+    use cbi_testkit::{ScratchDb, Server};
 
-    fn admin_url() -> String {
-        std::env::var("CBI_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-    }
+    use super::*;
 
     async fn client(url: &str) -> tokio_postgres::Client {
         let (c, conn) = tokio_postgres::connect(url, NoTls)
@@ -777,47 +774,18 @@ mod server_tests {
         c
     }
 
-    /// Drops the scratch database when the test ends, assertions failed or not.
-    struct DropDb(String);
-
-    impl Drop for DropDb {
-        fn drop(&mut self) {
-            let name = self.0.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                rt.block_on(async {
-                    let (c, conn) = tokio_postgres::connect(&admin_url(), NoTls).await?;
-                    tokio::spawn(conn);
-                    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                })
-                .map_err(std::io::Error::other)
-            })
-            .join();
-        }
-    }
-
     /// Without the lexical guard, the read-only session and transaction alone must stop every
     /// write to the database.
     #[tokio::test]
     async fn the_server_side_locks_hold_without_the_guard() {
-        let name = format!("cbi_db_unit_{}", uuid::Uuid::new_v4().simple());
-        let admin = client(&admin_url()).await;
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let _cleanup = DropDb(name.clone());
-        let mut url = url::Url::parse(&admin_url()).unwrap();
-        url.set_path(&name);
+        let db = ScratchDb::create(Server::Postgres, "cbi_db_unit").await;
+        let url = db.url.as_str();
         let outcome = async {
-            let w = client(url.as_str()).await;
+            let w = client(url).await;
             w.batch_execute("CREATE TABLE t (a INT PRIMARY KEY); INSERT INTO t VALUES (1)")
                 .await
                 .unwrap();
-            let server = match crate::ConnectionUrl::parse(url.as_str()).unwrap() {
+            let server = match crate::ConnectionUrl::parse(url).unwrap() {
                 crate::ConnectionUrl::Postgres(s) => s,
                 other => panic!("{other:?}"),
             };

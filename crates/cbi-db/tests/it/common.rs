@@ -8,11 +8,6 @@ use cbi_types::{
     Connection, DatabaseSchema, Error, QueryLimits, RelationshipType, TableKind, Value,
 };
 
-/// A name no other test run uses.
-pub fn unique_name(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
-
 /// Tables and views of the fixture, in the order introspection must return them.
 pub const FIXTURE_TABLES: [&str; 8] = [
     "big_orders",

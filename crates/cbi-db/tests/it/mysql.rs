@@ -1,8 +1,10 @@
 //! Against the machine's MariaDB (or MySQL): a fresh database per test, dropped afterwards.
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use cbi_db::{ConnectOptions, MySqlConnection};
+use cbi_testkit::{ScratchDb, Server};
 use cbi_types::{Connection, QueryLimits, SqlDialect, Value};
 use chrono::{NaiveDate, NaiveTime};
 use mysql_async::prelude::Queryable;
@@ -50,11 +52,6 @@ const SCHEMA: [&str; 9] = [
     )",
 ];
 
-fn admin_url() -> String {
-    std::env::var("CBI_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
-}
-
 async fn writer(url: &str) -> mysql_async::Conn {
     mysql_async::Conn::from_url(url)
         .await
@@ -63,26 +60,19 @@ async fn writer(url: &str) -> mysql_async::Conn {
 
 /// A fresh database holding the fixture; dropped when this goes away, even when an assertion
 /// failed.
-struct MyDb {
-    name: String,
-    url: String,
+struct MyDb(ScratchDb);
+
+impl Deref for MyDb {
+    type Target = ScratchDb;
+
+    fn deref(&self) -> &ScratchDb {
+        &self.0
+    }
 }
 
 impl MyDb {
     async fn new() -> MyDb {
-        let name = common::unique_name("cbi_db_test");
-        let mut admin = writer(&admin_url()).await;
-        admin
-            .query_drop(format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        admin.disconnect().await.unwrap();
-        let mut url = url::Url::parse(&admin_url()).unwrap();
-        url.set_path(&name);
-        let db = MyDb {
-            name,
-            url: url.to_string(),
-        };
+        let db = MyDb(ScratchDb::create(Server::MySql, "cbi_db_test").await);
         let mut w = writer(&db.url).await;
         for sql in SCHEMA {
             w.query_drop(sql).await.unwrap();
@@ -129,29 +119,6 @@ impl MyDb {
             .unwrap();
         w.disconnect().await.unwrap();
         names
-    }
-}
-
-impl Drop for MyDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let mut admin = mysql_async::Conn::from_url(admin_url()).await?;
-                admin
-                    .query_drop(format!("DROP DATABASE IF EXISTS {name}"))
-                    .await?;
-                admin.disconnect().await
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {done:?}", self.name);
-        }
     }
 }
 

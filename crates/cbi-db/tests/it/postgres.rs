@@ -1,8 +1,10 @@
 //! Against the machine's PostgreSQL: a fresh database per test, dropped afterwards.
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use cbi_db::{ConnectOptions, PostgresConnection};
+use cbi_testkit::{ScratchDb, Server};
 use cbi_types::{Connection, Error, QueryLimits, SqlDialect, TableKind, Value};
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
@@ -47,11 +49,6 @@ const SCHEMA: &str = "
     CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);
 ";
 
-fn admin_url() -> String {
-    std::env::var("CBI_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
 async fn client(url: &str) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(url, NoTls)
         .await
@@ -62,25 +59,19 @@ async fn client(url: &str) -> tokio_postgres::Client {
 
 /// A fresh database holding the fixture; dropped (connections and all) when this goes away,
 /// even when an assertion failed.
-struct PgDb {
-    name: String,
-    url: String,
+struct PgDb(ScratchDb);
+
+impl Deref for PgDb {
+    type Target = ScratchDb;
+
+    fn deref(&self) -> &ScratchDb {
+        &self.0
+    }
 }
 
 impl PgDb {
     async fn new() -> PgDb {
-        let name = common::unique_name("cbi_db_test");
-        let admin = client(&admin_url()).await;
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(&admin_url()).unwrap();
-        url.set_path(&name);
-        let db = PgDb {
-            name,
-            url: url.to_string(),
-        };
+        let db = PgDb(ScratchDb::create(Server::Postgres, "cbi_db_test").await);
         let c = db.writer().await;
         c.batch_execute(SCHEMA).await.unwrap();
         for sql in common::fixture_rows() {
@@ -113,29 +104,6 @@ impl PgDb {
             .await
             .unwrap()
             .get(0)
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime; a thread with its own runtime can block.
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let admin = client(&admin_url()).await;
-                admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {done:?}", self.name);
-        }
     }
 }
 

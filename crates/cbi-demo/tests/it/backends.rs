@@ -81,78 +81,14 @@ fn the_expected_readback_is_not_trivial() {
     assert!(e.counts.iter().all(|(_, n)| *n > 0));
 }
 
-/// A random database name, safe to embed unquoted.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn random_name() -> String {
-    format!("cbi_demo_{}", uuid::Uuid::new_v4().simple())
-}
-
-/// `url` with its database (the path) replaced by `db`.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    format!("{server}/{db}{query}")
-}
-
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-#[test]
-fn urls_get_their_database_replaced() {
-    assert_eq!(
-        with_database("postgres://u@h:1/test", "x"),
-        "postgres://u@h:1/x"
-    );
-    assert_eq!(
-        with_database("mysql://root@h:3306", "x"),
-        "mysql://root@h:3306/x"
-    );
-    assert_eq!(
-        with_database("postgres://u@h/test?sslmode=disable", "x"),
-        "postgres://u@h/x?sslmode=disable"
-    );
-}
-
-/// Runs `f` on a fresh thread with its own runtime, so cleanup can run from `Drop`, even while
-/// a failed assertion unwinds inside another runtime.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn block_on_fresh_runtime<F>(f: impl FnOnce() -> F + Send + 'static)
-where
-    F: std::future::Future<Output = Result<(), String>>,
-{
-    let outcome = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        rt.block_on(f())
-    })
-    .join();
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("cleanup failed: {e}"),
-        Err(_) => eprintln!("cleanup panicked"),
-    }
-}
-
 #[cfg(feature = "postgres")]
 mod postgres {
     use cbi_demo::{DemoSize, Error, Table, write_postgres};
+    use cbi_testkit::{ScratchDb, Server};
     use tokio_postgres::{Client, NoTls};
 
-    use super::{Readback, block_on_fresh_runtime, expected, random_name, with_database};
+    use super::{Readback, expected};
     use crate::data::tiny;
-
-    fn admin_url() -> String {
-        std::env::var("CBI_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-    }
 
     async fn connect(url: &str) -> Client {
         let (client, conn) = tokio_postgres::connect(url, NoTls)
@@ -160,43 +96,6 @@ mod postgres {
             .unwrap_or_else(|e| panic!("PostgreSQL must be running at {url}: {e}"));
         tokio::spawn(conn);
         client
-    }
-
-    /// A fresh database, dropped (with any sessions still in it) when this goes out of scope.
-    struct FreshDb {
-        admin: String,
-        name: String,
-        url: String,
-    }
-
-    impl FreshDb {
-        async fn create() -> FreshDb {
-            let admin = admin_url();
-            let name = random_name();
-            connect(&admin)
-                .await
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let url = with_database(&admin, &name);
-            FreshDb { admin, name, url }
-        }
-    }
-
-    impl Drop for FreshDb {
-        fn drop(&mut self) {
-            let (admin, name) = (self.admin.clone(), self.name.clone());
-            block_on_fresh_runtime(move || async move {
-                let (client, conn) = tokio_postgres::connect(&admin, NoTls)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(conn);
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .map_err(|e| e.to_string())
-            });
-        }
     }
 
     async fn read_back(c: &Client) -> Readback {
@@ -231,7 +130,7 @@ mod postgres {
 
     #[tokio::test]
     async fn round_trip_and_refusal_to_write_twice() {
-        let db = FreshDb::create().await;
+        let db = ScratchDb::create(Server::Postgres, "cbi_demo").await;
         let report = write_postgres(&db.url, DemoSize::TINY).await.unwrap();
         assert_eq!(report.rows, tiny().row_counts());
         assert!(report.target.contains(&db.name), "{}", report.target);
@@ -269,7 +168,7 @@ mod postgres {
 
     #[tokio::test]
     async fn a_single_existing_table_stops_the_writer_before_it_creates_anything() {
-        let db = FreshDb::create().await;
+        let db = ScratchDb::create(Server::Postgres, "cbi_demo").await;
         let client = connect(&db.url).await;
         client
             .batch_execute("CREATE TABLE returns (x INTEGER)")
@@ -303,55 +202,17 @@ mod postgres {
 #[cfg(feature = "mysql")]
 mod mysql {
     use cbi_demo::{DemoSize, Error, Table, write_mysql};
+    use cbi_testkit::{ScratchDb, Server, with_database};
     use mysql_async::Conn;
     use mysql_async::prelude::Queryable;
 
-    use super::{Readback, block_on_fresh_runtime, expected, random_name, with_database};
+    use super::{Readback, expected};
     use crate::data::tiny;
-
-    fn admin_url() -> String {
-        std::env::var("CBI_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
-    }
 
     async fn connect(url: &str) -> Conn {
         Conn::from_url(url)
             .await
             .unwrap_or_else(|e| panic!("MariaDB/MySQL must be running at {url}: {e}"))
-    }
-
-    /// A fresh database, dropped when this goes out of scope.
-    struct FreshDb {
-        admin: String,
-        name: String,
-        url: String,
-    }
-
-    impl FreshDb {
-        async fn create() -> FreshDb {
-            let admin = admin_url();
-            let name = random_name();
-            let mut c = connect(&admin).await;
-            c.query_drop(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-                .await
-                .unwrap();
-            c.disconnect().await.unwrap();
-            let url = with_database(&admin, &name);
-            FreshDb { admin, name, url }
-        }
-    }
-
-    impl Drop for FreshDb {
-        fn drop(&mut self) {
-            let (admin, name) = (self.admin.clone(), self.name.clone());
-            block_on_fresh_runtime(move || async move {
-                let mut c = Conn::from_url(admin).await.map_err(|e| e.to_string())?;
-                c.query_drop(format!("DROP DATABASE IF EXISTS {name}"))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                c.disconnect().await.map_err(|e| e.to_string())
-            });
-        }
     }
 
     async fn read_back(c: &mut Conn) -> Readback {
@@ -395,7 +256,7 @@ mod mysql {
 
     #[tokio::test]
     async fn round_trip_and_refusal_to_write_twice() {
-        let db = FreshDb::create().await;
+        let db = ScratchDb::create(Server::MySql, "cbi_demo").await;
         let report = write_mysql(&db.url, DemoSize::TINY).await.unwrap();
         assert_eq!(report.rows, tiny().row_counts());
         assert!(report.target.contains(&db.name), "{}", report.target);
@@ -431,7 +292,7 @@ mod mysql {
 
     #[tokio::test]
     async fn a_url_without_a_database_is_refused() {
-        let url = with_database(&admin_url(), "");
+        let url = with_database(&Server::MySql.admin_url(), "");
         let err = write_mysql(&url, DemoSize::TINY).await.unwrap_err();
         assert!(matches!(err, Error::InvalidTarget(_)), "{err}");
     }

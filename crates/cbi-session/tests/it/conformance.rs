@@ -107,7 +107,7 @@ async fn sqlite_store() {
 #[cfg(feature = "redis")]
 #[tokio::test]
 async fn redis_store() {
-    let prefix = crate::support::RedisPrefix::new();
-    let store = prefix.store(std::time::Duration::from_secs(30 * 60)).await;
+    let prefix = crate::support::redis_prefix();
+    let store = crate::support::store_under(&prefix, std::time::Duration::from_secs(30 * 60)).await;
     conformance(Arc::new(store)).await;
 }

@@ -171,7 +171,7 @@ async fn sqlite_file_shared_between_processes() {
 #[cfg(feature = "redis")]
 #[tokio::test]
 async fn redis_shared_between_processes() {
-    let prefix = crate::support::RedisPrefix::new();
-    let store = prefix.store(Duration::from_secs(30 * 60)).await;
+    let prefix = crate::support::redis_prefix();
+    let store = crate::support::store_under(&prefix, Duration::from_secs(30 * 60)).await;
     hand_over("redis", prefix.prefix.clone(), Arc::new(store)).await;
 }

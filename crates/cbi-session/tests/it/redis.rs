@@ -9,7 +9,7 @@ use cbi_types::{Session, SessionStore};
 use chrono::Utc;
 use redis::Commands;
 
-use crate::support::{RedisPrefix, rich_session, turn};
+use crate::support::{redis_prefix, rich_session, store_under, turn};
 
 const HALF_HOUR: Duration = Duration::from_secs(30 * 60);
 
@@ -59,8 +59,8 @@ async fn a_malformed_url_is_a_configuration_error() {
 
 #[tokio::test]
 async fn key_layout_and_expiry_times() {
-    let p = RedisPrefix::new();
-    let store = p.store(HALF_HOUR).await;
+    let p = redis_prefix();
+    let store = store_under(&p, HALF_HOUR).await;
     assert_eq!(store.prefix(), p.prefix);
     let debug = format!("{store:?}");
     assert!(
@@ -99,8 +99,8 @@ async fn key_layout_and_expiry_times() {
 
 #[tokio::test]
 async fn sessions_expire_by_themselves_and_listings_prune_them() {
-    let p = RedisPrefix::new();
-    let store = p.store(Duration::from_millis(300)).await;
+    let p = redis_prefix();
+    let store = store_under(&p, Duration::from_millis(300)).await;
     let s = Session::new("ann", "db");
     store.save(&s).await.unwrap();
     assert!(store.load(s.id).await.unwrap().is_some());
@@ -109,7 +109,7 @@ async fn sessions_expire_by_themselves_and_listings_prune_them() {
     assert!(store.list_user("ann").await.unwrap().is_empty());
 
     // A user set that outlives one of its sessions is pruned when listed.
-    let store = p.store(HALF_HOUR).await;
+    let store = store_under(&p, HALF_HOUR).await;
     let a = Session::new("bob", "db");
     let b = Session::new("bob", "db");
     store.save(&a).await.unwrap();
@@ -136,8 +136,8 @@ async fn sessions_expire_by_themselves_and_listings_prune_them() {
 
 #[tokio::test]
 async fn remove_idle_works_through_many_batches() {
-    let p = RedisPrefix::new();
-    let store = p.store(HALF_HOUR).await;
+    let p = redis_prefix();
+    let store = store_under(&p, HALF_HOUR).await;
     let mut idle = Vec::new();
     for n in 0..520 {
         let mut s = Session::new(format!("user{}", n % 7), "db");
@@ -160,8 +160,8 @@ async fn remove_idle_works_through_many_batches() {
 
 #[tokio::test]
 async fn an_undecodable_session_names_itself() {
-    let p = RedisPrefix::new();
-    let store = p.store(HALF_HOUR).await;
+    let p = redis_prefix();
+    let store = store_under(&p, HALF_HOUR).await;
     let id = cbi_types::SessionId::new();
     let mut c = p.conn();
     let _: () = c
@@ -179,8 +179,8 @@ async fn an_undecodable_session_names_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manager_over_redis_keeps_concurrent_turns() {
-    let p = RedisPrefix::new();
-    let store = Arc::new(p.store(HALF_HOUR).await);
+    let p = redis_prefix();
+    let store = Arc::new(store_under(&p, HALF_HOUR).await);
     let m = Arc::new(SessionManager::new(
         store,
         SessionConfig {

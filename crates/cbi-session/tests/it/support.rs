@@ -1,4 +1,5 @@
-//! Shared fixtures: sample sessions and a Redis key prefix that cleans up after itself.
+//! Shared fixtures: sample sessions, and a store under a Redis key prefix that cleans up after
+//! itself (cbi-testkit's `RedisPrefix`).
 
 use cbi_types::{Clarification, ClarificationOption, ConversationTurn, Intent, Session};
 use chrono::{Duration, Utc};
@@ -70,75 +71,19 @@ mod redis_support {
     use std::time::Duration;
 
     use cbi_session::RedisStore;
+    use cbi_testkit::RedisPrefix;
+    pub use cbi_testkit::redis_url;
 
-    /// The Redis server tests use.
-    pub fn redis_url() -> String {
-        std::env::var("CBI_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+    /// A fresh key prefix, deleted with every key under it when dropped.
+    pub fn redis_prefix() -> RedisPrefix {
+        RedisPrefix::new("cbi_session")
     }
 
-    /// A fresh key prefix; every key under it is deleted when this is dropped, even when the
-    /// test failed.
-    pub struct RedisPrefix {
-        pub prefix: String,
-    }
-
-    impl RedisPrefix {
-        pub fn new() -> Self {
-            RedisPrefix {
-                prefix: format!("cbi-test-{}:", cbi_types::SessionId::new()),
-            }
-        }
-
-        /// A store under this prefix; panics with the store's message when Redis is not
-        /// reachable, so a missing server fails the test loudly.
-        pub async fn store(&self, ttl: Duration) -> RedisStore {
-            RedisStore::connect(&redis_url(), self.prefix.clone(), ttl)
-                .await
-                .unwrap_or_else(|e| panic!("these tests need Redis at {}: {e}", redis_url()))
-        }
-
-        /// Every key under the prefix, sorted.
-        pub fn keys(&self) -> Vec<String> {
-            let mut conn = sync_conn();
-            let mut keys: Vec<String> =
-                redis::Commands::scan_match::<_, String>(&mut conn, format!("{}*", self.prefix))
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap();
-            keys.sort();
-            keys
-        }
-
-        /// A plain connection, for looking at what the store wrote.
-        pub fn conn(&self) -> redis::Connection {
-            sync_conn()
-        }
-    }
-
-    fn sync_conn() -> redis::Connection {
-        redis::Client::open(redis_url())
-            .unwrap()
-            .get_connection_with_timeout(Duration::from_secs(3))
-            .unwrap_or_else(|e| panic!("these tests need Redis at {}: {e}", redis_url()))
-    }
-
-    impl Drop for RedisPrefix {
-        fn drop(&mut self) {
-            let Ok(mut conn) = redis::Client::open(redis_url())
-                .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(3)))
-            else {
-                return;
-            };
-            let keys: Vec<String> = match redis::Commands::scan_match::<_, String>(
-                &mut conn,
-                format!("{}*", self.prefix),
-            ) {
-                Ok(iter) => iter.filter_map(Result::ok).collect(),
-                Err(_) => return,
-            };
-            if !keys.is_empty() {
-                let _: redis::RedisResult<()> = redis::Commands::del(&mut conn, keys);
-            }
-        }
+    /// A store under `prefix`; panics with the store's message when Redis is not reachable, so
+    /// a missing server fails the test loudly.
+    pub async fn store_under(prefix: &RedisPrefix, ttl: Duration) -> RedisStore {
+        RedisStore::connect(&prefix.url, prefix.prefix.clone(), ttl)
+            .await
+            .unwrap_or_else(|e| panic!("these tests need Redis at {}: {e}", prefix.url))
     }
 }

@@ -4,8 +4,7 @@
 use crate::support::{Cbi, spider_db, sqlite_fixture};
 
 fn mysql_url_with(password: &str) -> String {
-    let base = std::env::var("CBI_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string());
+    let base = cbi_testkit::Server::MySql.admin_url();
     let rest = base
         .strip_prefix("mysql://")
         .expect("CBI_TEST_MYSQL_URL must start with mysql://");

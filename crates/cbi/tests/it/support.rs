@@ -323,8 +323,3 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
         .unwrap()
         .block_on(f)
 }
-
-/// A name no other test run uses, safe as a database name on every server.
-pub fn unique_name(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
