@@ -281,10 +281,11 @@ fn lex(sql: &str, dialect: SqlDialect) -> Lexed<'_> {
             }
             i = j;
         } else if c == b'\'' {
-            let backslash = my
-                || (pg
-                    && matches!(tokens.last(), Some((at, Tok::Word(w)))
-                        if w.eq_ignore_ascii_case("e") && at + 1 == i));
+            // A backslash escapes only in PostgreSQL's E'' strings: cbi's MySQL sessions run
+            // with NO_BACKSLASH_ESCAPES, so there, as in SQLite, `\` is a plain character.
+            let backslash = pg
+                && matches!(tokens.last(), Some((at, Tok::Word(w)))
+                    if w.eq_ignore_ascii_case("e") && at + 1 == i);
             match quoted(i, b'\'', backslash) {
                 Some(j) => {
                     tokens.push((i, Tok::Other('\'')));
@@ -293,7 +294,7 @@ fn lex(sql: &str, dialect: SqlDialect) -> Lexed<'_> {
                 None => break,
             }
         } else if c == b'"' || (c == b'`' && (my || lite)) {
-            match quoted(i, c, my && c == b'"') {
+            match quoted(i, c, false) {
                 Some(j) => {
                     tokens.push((i, Tok::Other(c as char)));
                     i = j;
@@ -403,7 +404,10 @@ mod tests {
         }
         ok("SELECT $$a;b$$, $t$;'$t$ FROM t", SqlDialect::PostgreSql);
         ok("SELECT E'\\'; x' FROM t", SqlDialect::PostgreSql);
-        ok("SELECT 'a\\'; b' FROM t", SqlDialect::MySql);
+        // MySQL sessions run with NO_BACKSLASH_ESCAPES: `'a\'` is a whole string, so the `;`
+        // after it ends the statement and what follows is a second one.
+        ok("SELECT 'a\\\\', '; b' FROM t", SqlDialect::MySql);
+        assert!(check_query("SELECT 'a\\'; b' FROM t", SqlDialect::MySql).is_err());
         ok("SELECT `a;b` FROM t # trailing; comment", SqlDialect::MySql);
         ok("SELECT [a;b] FROM t", SqlDialect::Sqlite);
         ok("PRAGMA table_info(t)", SqlDialect::Sqlite);

@@ -25,6 +25,13 @@ const GRACE: Duration = Duration::from_secs(1);
 const CATALOG_TIME: Duration = Duration::from_secs(60);
 const EXPLAIN_TIME: Duration = Duration::from_secs(5);
 
+/// The `sql_mode` every statement runs under. `NO_BACKSLASH_ESCAPES` makes the server read
+/// string literals the way the validator and the lexical guard do (a quote is escaped only by
+/// doubling it); the mode is set outright, so a server-wide `ANSI_QUOTES` or
+/// `PIPES_AS_CONCAT` cannot change what a validated statement means either.
+const SQL_MODE: &str =
+    "NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
+
 /// Which server answered: they spell the statement time limit differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flavor {
@@ -52,6 +59,7 @@ pub struct MySqlConnection {
     flavor: Flavor,
     name: String,
     target: String,
+    warning: Option<String>,
 }
 
 impl fmt::Debug for MySqlConnection {
@@ -94,7 +102,11 @@ impl MySqlConnection {
             .pass(url.password())
             .db_name(Some(database))
             .prefer_socket(false)
-            .init(vec!["SET SESSION TRANSACTION READ ONLY"])
+            // `setup` runs on every new session and again after the pool resets one.
+            .setup(vec![
+                "SET SESSION TRANSACTION READ ONLY".to_string(),
+                format!("SET SESSION sql_mode = '{SQL_MODE}'"),
+            ])
             .pool_opts(PoolOpts::default().with_constraints(constraints));
         let opts = Opts::from(builder);
         let pool = Pool::new(opts.clone());
@@ -113,12 +125,27 @@ impl MySqlConnection {
         } else {
             Flavor::MySql
         };
+        let grants: Vec<String> = conn
+            .query("SHOW GRANTS FOR CURRENT_USER()")
+            .await
+            .unwrap_or_default();
+        let warning = over_privileged(&grants).then(|| {
+            let w = format!(
+                "connected to {target} as a user with server-wide privileges ({}); cbi only \
+                 reads, but give it a SELECT-only user (see the README, \"A least-privilege \
+                 role\")",
+                url.user().unwrap_or("?")
+            );
+            tracing::debug!("{w}");
+            w
+        });
         Ok(MySqlConnection {
             pool,
             opts,
             flavor,
             name,
             target,
+            warning,
         })
     }
 
@@ -138,30 +165,39 @@ impl MySqlConnection {
     async fn read_only(&self, limit: Duration, op: Op<'_>) -> cbi_types::Result<Done> {
         let mut conn = self.conn(limit).await?;
         let id = conn.id();
-        let overran = {
+        let failure = {
             let run = run_op(&mut conn, self.flavor, limit, op);
             tokio::pin!(run);
             match tokio::time::timeout(limit + GRACE, &mut run).await {
+                Ok(Err(e @ cbi_types::Error::ResultTooLarge { .. })) => {
+                    // The rest of the result is still on its way; reading it to the end could
+                    // take longer than the query. End the session instead of draining it.
+                    self.kill(format!("KILL {id}")).await;
+                    e
+                }
                 Ok(out) => return out,
                 Err(_) => {
                     self.kill_query(id).await;
                     let _ = tokio::time::timeout(GRACE, &mut run).await;
-                    true
+                    cbi_types::Error::Timeout(limit)
                 }
             }
         };
-        if overran {
-            // A killed session is not handed to the next query.
-            let _ = tokio::time::timeout(GRACE, conn.disconnect()).await;
-        }
-        Err(cbi_types::Error::Timeout(limit))
+        // A killed session is not handed to the next query.
+        let _ = tokio::time::timeout(GRACE, conn.disconnect()).await;
+        Err(failure)
     }
 
     /// Best effort: a fresh connection (the pool may be exhausted) sends `KILL QUERY`.
     async fn kill_query(&self, id: u32) {
+        self.kill(format!("KILL QUERY {id}")).await;
+    }
+
+    /// Best effort: a fresh connection sends `kill` (`KILL QUERY n` or `KILL n`).
+    async fn kill(&self, kill: String) {
         let kill = async {
             let mut c = Conn::new(self.opts.clone()).await?;
-            c.query_drop(format!("KILL QUERY {id}")).await?;
+            c.query_drop(kill).await?;
             c.disconnect().await
         };
         if let Ok(Err(e)) = tokio::time::timeout(GRACE, kill).await {
@@ -185,14 +221,16 @@ async fn run_op(
         ),
     };
     let row_limit = match op {
-        Op::Query(_, max_rows) => max_rows
+        Op::Query(_, limits) => limits
+            .max_rows
             .saturating_add(1)
             .min(u64::MAX as usize)
             .to_string(),
         _ => "DEFAULT".to_string(),
     };
     conn.query_drop(format!(
-        "SET SESSION {time_limit}, SESSION sql_select_limit = {row_limit}"
+        "SET SESSION {time_limit}, SESSION sql_select_limit = {row_limit}, \
+         SESSION sql_mode = '{SQL_MODE}'"
     ))
     .await
     .map_err(map)?;
@@ -202,7 +240,14 @@ async fn run_op(
         .map_err(map)?;
     let start = Instant::now();
     let out = match op {
-        Op::Query(sql, max_rows) => run_query(&mut tx, sql, max_rows).await.and_then(|rows| {
+        Op::Query(sql, limits) => match run_query(&mut tx, sql, limits).await {
+            Ok(rows) => Ok(rows),
+            // Not rolled back here: that would first read the rest of the result. The caller
+            // ends the session.
+            Err(Capped::Over(e)) => return Err(e),
+            Err(Capped::Driver(e)) => Err(e),
+        }
+        .and_then(|rows| {
             // MariaDB's BENCHMARK() (and MySQL's SLEEP()) stop at the limit and return a
             // made-up value without any error: a statement that lasted the whole limit has
             // no trustworthy result.
@@ -259,11 +304,48 @@ fn map_error(e: &mysql_async::Error, limit: Duration) -> cbi_types::Error {
     }
 }
 
+/// Why reading a result stopped early.
+enum Capped {
+    Driver(mysql_async::Error),
+    /// The byte cap: the result is abandoned mid-stream.
+    Over(cbi_types::Error),
+}
+
+impl From<mysql_async::Error> for Capped {
+    fn from(e: mysql_async::Error) -> Self {
+        Capped::Driver(e)
+    }
+}
+
+/// Whether `SHOW GRANTS` gives the user more than reading: any server-wide grant beyond
+/// `USAGE`/`SELECT`/`SHOW VIEW`/`SHOW DATABASES`, or `ALL PRIVILEGES` anywhere.
+fn over_privileged(grants: &[String]) -> bool {
+    const READING: &[&str] = &["USAGE", "SELECT", "SHOW VIEW", "SHOW DATABASES"];
+    grants.iter().any(|g| {
+        let upper = g.to_ascii_uppercase();
+        let Some(rest) = upper.strip_prefix("GRANT ") else {
+            return false;
+        };
+        let Some((privs, on)) = rest.split_once(" ON ") else {
+            return false;
+        };
+        let global = on.trim_start().starts_with("*.*");
+        privs.contains("ALL PRIVILEGES")
+            || (global
+                && privs
+                    .split(',')
+                    .map(|p| p.trim())
+                    .any(|p| !READING.iter().any(|r| p.starts_with(r))))
+    })
+}
+
 async fn run_query(
     tx: &mut mysql_async::Transaction<'_>,
     sql: &str,
-    max_rows: usize,
-) -> mysql_async::Result<Rows> {
+    limits: QueryLimits,
+) -> std::result::Result<Rows, Capped> {
+    let max_rows = limits.max_rows;
+    let mut budget = cbi_types::ByteBudget::new(&limits);
     let mut result = tx.exec_iter(sql, ()).await?;
     let cols: Vec<Column> = result.columns_ref().to_vec();
     let columns = cols
@@ -283,13 +365,13 @@ async fn run_query(
                 break;
             }
             // `Row::unwrap` hands over the row's values; it cannot panic.
-            rows.push(
-                Row::unwrap(row)
-                    .into_iter()
-                    .zip(&cols)
-                    .map(|(v, c)| convert(v, c))
-                    .collect(),
-            );
+            let values: Vec<Value> = Row::unwrap(row)
+                .into_iter()
+                .zip(&cols)
+                .map(|(v, c)| convert(v, c))
+                .collect();
+            budget.add_row(&values).map_err(Capped::Over)?;
+            rows.push(values);
         }
     }
     let warnings = if truncated { 0 } else { result.warnings() };
@@ -639,11 +721,15 @@ impl Connection for MySqlConnection {
         }
     }
 
+    fn privilege_warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
     async fn query(&self, sql: &str, limits: QueryLimits) -> cbi_types::Result<QueryResult> {
         let sql = guard::check_query(sql, SqlDialect::MySql)?;
         let start = Instant::now();
         match self
-            .read_only(limits.timeout, Op::Query(sql, limits.max_rows))
+            .read_only(limits.timeout, Op::Query(sql, limits))
             .await?
         {
             Done::Rows((columns, rows, truncated)) => Ok(QueryResult {
@@ -708,7 +794,10 @@ mod tests {
                 "CREATE INDEX i ON t (a)",
             ] {
                 let e = conn
-                    .read_only(Duration::from_secs(5), Op::Query(sql, 10))
+                    .read_only(
+                        Duration::from_secs(5),
+                        Op::Query(sql, QueryLimits::rows(10)),
+                    )
                     .await
                     .err();
                 assert!(

@@ -14,6 +14,7 @@ use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
+use futures::StreamExt;
 use rust_decimal::Decimal;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, Kind, Type};
@@ -43,6 +44,7 @@ pub struct PostgresConnection {
     pool: Pool,
     name: String,
     target: String,
+    warning: Option<String>,
 }
 
 impl fmt::Debug for PostgresConnection {
@@ -76,7 +78,9 @@ impl PostgresConnection {
             .user(user)
             .dbname(url.database().unwrap_or(user))
             .application_name(url.param("application_name").unwrap_or("cbi"))
-            .options("-c default_transaction_read_only=on");
+            // Standard strings: a backslash is a plain character outside E'' literals, which is
+            // how the validator reads and prints them, whatever the server's default.
+            .options("-c default_transaction_read_only=on -c standard_conforming_strings=on");
         if let Some(p) = url.password() {
             config.password(p);
         }
@@ -116,11 +120,30 @@ impl PostgresConnection {
             .await
             .map_err(|e| connect_error(pool_message(&e)))?;
         let row = client
-            .query_one("SELECT current_database()::text", &[])
+            .query_one(
+                "SELECT current_database()::text, current_user::text, \
+                 coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)",
+                &[],
+            )
             .await
             .map_err(|e| connect_error(pg_message(&e)))?;
         let name: String = row.try_get(0).map_err(|e| connect_error(pg_message(&e)))?;
-        Ok(PostgresConnection { pool, name, target })
+        let role: String = row.try_get(1).map_err(|e| connect_error(pg_message(&e)))?;
+        let superuser: bool = row.try_get(2).map_err(|e| connect_error(pg_message(&e)))?;
+        let warning = superuser.then(|| {
+            let w = format!(
+                "connected to {target} as the superuser `{role}`; cbi only reads, but give it \
+                 a role that can only read (see the README, \"A least-privilege role\")"
+            );
+            tracing::debug!("{w}");
+            w
+        });
+        Ok(PostgresConnection {
+            pool,
+            name,
+            target,
+            warning,
+        })
     }
 
     async fn client(&self, wait: Duration) -> cbi_types::Result<Object> {
@@ -151,7 +174,16 @@ impl PostgresConnection {
                 .await
                 .map_err(|e| map_error(&e, limit))?;
             let out = match op {
-                Op::Query(sql, max_rows) => run_query(&tx, sql, max_rows).await.map(Done::Rows),
+                Op::Query(sql, limits) => match run_query(&tx, sql, limits).await {
+                    Ok(rows) => Ok(Done::Rows(rows)),
+                    Err(Capped::Driver(e)) => Err(e),
+                    Err(Capped::Over(e)) => {
+                        // Stop the server producing the rest, then give the session up.
+                        let _ = cancel.cancel_query(NoTls).await;
+                        let _ = tx.rollback().await;
+                        return Err(e);
+                    }
+                },
                 Op::Explain(sql) => run_explain(&tx, sql).await.map(Done::Plan),
                 Op::Catalog => read_catalog(&tx).await.map(Done::Catalog),
             };
@@ -162,6 +194,10 @@ impl PostgresConnection {
             Ok(out)
         };
         match tokio::time::timeout(limit + GRACE, run).await {
+            Ok(Err(e @ cbi_types::Error::ResultTooLarge { .. })) => {
+                drop(Object::take(client));
+                Err(e)
+            }
             Ok(out) => out,
             Err(_) => {
                 let _ = cancel.cancel_query(NoTls).await;
@@ -234,11 +270,25 @@ fn map_error(e: &tokio_postgres::Error, limit: Duration) -> cbi_types::Error {
     }
 }
 
+/// Why reading a result stopped early.
+enum Capped {
+    Driver(tokio_postgres::Error),
+    /// The byte cap: the result is abandoned mid-stream.
+    Over(cbi_types::Error),
+}
+
+impl From<tokio_postgres::Error> for Capped {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Capped::Driver(e)
+    }
+}
+
 async fn run_query(
     tx: &tokio_postgres::Transaction<'_>,
     sql: &str,
-    max_rows: usize,
-) -> std::result::Result<Rows, tokio_postgres::Error> {
+    limits: QueryLimits,
+) -> std::result::Result<Rows, Capped> {
+    let max_rows = limits.max_rows;
     let stmt = tx.prepare(sql).await?;
     let columns: Vec<ColumnMeta> = stmt
         .columns()
@@ -257,13 +307,24 @@ async fn run_query(
     // One row more than the cap tells whether the cap cut anything; the rest stays on the
     // server and goes away with the transaction.
     let fetch = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
-    let mut rows = tx.query_portal(&portal, fetch).await?;
-    let truncated = rows.len() > max_rows;
-    rows.truncate(max_rows);
-    let values = rows
-        .iter()
-        .map(row_values)
-        .collect::<std::result::Result<_, _>>()?;
+    // Rows are read as they arrive (the driver's channel holds one message at a time), and
+    // counted against the byte cap, so a huge result stops at the cap instead of filling
+    // memory first.
+    let stream = tx.query_portal_raw(&portal, fetch).await?;
+    tokio::pin!(stream);
+    let mut budget = cbi_types::ByteBudget::new(&limits);
+    let mut values = Vec::new();
+    let mut truncated = false;
+    while let Some(row) = stream.next().await {
+        let row = row?;
+        if values.len() == max_rows {
+            truncated = true;
+            continue;
+        }
+        let v = row_values(&row)?;
+        budget.add_row(&v).map_err(Capped::Over)?;
+        values.push(v);
+    }
     Ok((columns, values, truncated))
 }
 
@@ -679,11 +740,15 @@ impl Connection for PostgresConnection {
         }
     }
 
+    fn privilege_warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
     async fn query(&self, sql: &str, limits: QueryLimits) -> cbi_types::Result<QueryResult> {
         let sql = guard::check_query(sql, SqlDialect::PostgreSql)?;
         let start = Instant::now();
         match self
-            .read_only(limits.timeout, Op::Query(sql, limits.max_rows))
+            .read_only(limits.timeout, Op::Query(sql, limits))
             .await?
         {
             Done::Rows((columns, rows, truncated)) => Ok(QueryResult {
@@ -805,7 +870,10 @@ mod server_tests {
                 "SELECT a INTO t2 FROM t",
             ] {
                 let e = conn
-                    .read_only(Duration::from_secs(5), Op::Query(sql, 10))
+                    .read_only(
+                        Duration::from_secs(5),
+                        Op::Query(sql, QueryLimits::rows(10)),
+                    )
                     .await
                     .err();
                 assert!(

@@ -1,7 +1,7 @@
 //! What the two server connectors (PostgreSQL, MySQL) share: the operations that run inside
 //! their read-only transaction and what each gives back.
 
-use cbi_types::{ColumnMeta, Relationship, TableSchema, Value};
+use cbi_types::{ColumnMeta, QueryLimits, Relationship, TableSchema, Value};
 
 /// Result columns, rows, and whether the row limit cut the result.
 pub(crate) type Rows = (Vec<ColumnMeta>, Vec<Vec<Value>>, bool);
@@ -11,7 +11,8 @@ pub(crate) type Catalog = (Vec<TableSchema>, Vec<Relationship>);
 
 /// What runs inside a connector's read-only transaction.
 pub(crate) enum Op<'s> {
-    Query(&'s str, usize),
+    /// A statement, read under the row and byte caps (the time limit is the transaction's).
+    Query(&'s str, QueryLimits),
     Explain(&'s str),
     Catalog,
 }

@@ -305,10 +305,25 @@ fn action_name(a: &AuthAction<'_>) -> String {
 }
 
 /// Opens one locked-down handle.
+///
+/// A database in WAL mode with no `-wal` file beside it (nobody is writing it, and everything
+/// was checkpointed) is opened `immutable`: a read-only handle on a WAL database otherwise
+/// creates `-wal` and `-shm` files next to it, which a reader must not leave behind. When a
+/// `-wal` file is there, a writer may be at work and its log must be read, so the file is
+/// opened the ordinary read-only way (the files it uses exist already).
 fn open_handle(path: &Path) -> rusqlite::Result<Handle> {
-    // No SQLITE_OPEN_URI: the path is a file name, never a `file:` URI with options of its own.
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut db = rusqlite::Connection::open_with_flags(path, flags)?;
+    let mut db = if wal_mode(path) && !sidecar(path, "-wal").exists() {
+        // The URI is built here from the path, every byte but a few plain ones percent-encoded,
+        // so a file name can never add options of its own.
+        rusqlite::Connection::open_with_flags(
+            immutable_uri(path),
+            flags | OpenFlags::SQLITE_OPEN_URI,
+        )?
+    } else {
+        // No SQLITE_OPEN_URI: the path is a file name, never a `file:` URI with options.
+        rusqlite::Connection::open_with_flags(path, flags)?
+    };
     db.execute_batch("PRAGMA query_only = 1")?;
     // Attaching would let a statement read (or, without the other locks, write) other files.
     db.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
@@ -323,6 +338,37 @@ fn open_handle(path: &Path) -> rusqlite::Result<Handle> {
         }
     }))?;
     Ok(Handle { db, denied })
+}
+
+/// Whether the file's header says WAL mode (file format versions 2 at offsets 18 and 19).
+fn wal_mode(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header.starts_with(b"SQLite format 3\0") && header[18] == 2)
+}
+
+/// `<path><suffix>`, SQLite's name for a database's side files.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// `file:<absolute path>?immutable=1`, the path percent-encoded.
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in absolute.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/._-~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Interrupts whatever runs on `db` once `deadline` passes.
@@ -346,7 +392,8 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
 }
 
 /// Maps a SQLite failure into the shared categories.
-fn map_error(e: rusqlite::Error, limit: Duration, handle: &Handle) -> cbi_types::Error {
+fn map_error(e: rusqlite::Error, limits: QueryLimits, handle: &Handle) -> cbi_types::Error {
+    let limit = limits.timeout;
     if let rusqlite::Error::MultipleStatement = e {
         return cbi_types::Error::Invalid(
             "only one statement per call is accepted; found another after `;`".into(),
@@ -368,6 +415,9 @@ fn map_error(e: rusqlite::Error, limit: Duration, handle: &Handle) -> cbi_types:
     };
     match f.code {
         ErrorCode::OperationInterrupted => cbi_types::Error::Timeout(limit),
+        ErrorCode::TooBig => cbi_types::Error::ResultTooLarge {
+            max_bytes: limits.max_bytes,
+        },
         ErrorCode::ReadOnly => cbi_types::Error::ReadOnly(format!(
             "{}; this connection only reads",
             sqlite_message(&e)
@@ -478,10 +528,17 @@ fn run_query(
 ) -> cbi_types::Result<QueryResult> {
     let start = Instant::now();
     set_deadline(&mut handle.db, start + limits.timeout);
-    let out = read_rows(&handle.db, sql, limits.max_rows, raw);
+    // No single text or blob may pass the byte cap either: SQLite refuses to build it
+    // (`randomblob(900000000)` fails at once instead of allocating 900 MB).
+    let length = i32::try_from(limits.max_bytes).unwrap_or(i32::MAX).max(1);
+    let previous = handle.db.set_limit(Limit::SQLITE_LIMIT_LENGTH, length);
+    let out = read_rows(&handle.db, sql, limits, raw);
+    if let Ok(previous) = previous {
+        let _ = handle.db.set_limit(Limit::SQLITE_LIMIT_LENGTH, previous);
+    }
     clear_deadline(&mut handle.db);
     let (columns, rows, truncated) = out.map_err(|e| match e {
-        Refusal::Sqlite(e) => map_error(e, limits.timeout, handle),
+        Refusal::Sqlite(e) => map_error(e, limits, handle),
         Refusal::Shared(e) => e,
     })?;
     Ok(QueryResult {
@@ -508,9 +565,11 @@ type Rows = (Vec<ColumnMeta>, Vec<Vec<Value>>, bool);
 fn read_rows(
     db: &rusqlite::Connection,
     sql: &str,
-    max_rows: usize,
+    limits: QueryLimits,
     raw: bool,
 ) -> std::result::Result<Rows, Refusal> {
+    let max_rows = limits.max_rows;
+    let mut budget = cbi_types::ByteBudget::new(&limits);
     let mut stmt = db.prepare(sql)?;
     if !stmt.readonly() {
         return Err(Refusal::Shared(cbi_types::Error::ReadOnly(
@@ -541,6 +600,7 @@ fn read_rows(
         for (i, decl) in decls.iter().enumerate() {
             values.push(convert(row.get_ref(i)?, *decl, raw));
         }
+        budget.add_row(&values).map_err(Refusal::Shared)?;
         rows.push(values);
     }
     Ok((columns, rows, truncated))
@@ -555,7 +615,8 @@ fn introspect(handle: &mut Handle, name: &str) -> cbi_types::Result<DatabaseSche
     set_deadline(&mut handle.db, Instant::now() + CATALOG_TIME);
     let out = read_catalog(&mut handle.db);
     clear_deadline(&mut handle.db);
-    let (tables, relationships) = out.map_err(|e| map_error(e, CATALOG_TIME, handle))?;
+    let (tables, relationships) =
+        out.map_err(|e| map_error(e, QueryLimits::default().with_timeout(CATALOG_TIME), handle))?;
     Ok(DatabaseSchema {
         name: name.to_string(),
         dialect: SqlDialect::Sqlite,
@@ -767,7 +828,7 @@ fn explain(handle: &mut Handle, sql: &str) -> cbi_types::Result<String> {
     set_deadline(&mut handle.db, Instant::now() + EXPLAIN_TIME);
     let out = read_plan(&handle.db, sql);
     clear_deadline(&mut handle.db);
-    out.map_err(|e| map_error(e, EXPLAIN_TIME, handle))
+    out.map_err(|e| map_error(e, QueryLimits::default().with_timeout(EXPLAIN_TIME), handle))
 }
 
 /// `EXPLAIN QUERY PLAN` rows drawn as an indented tree.
@@ -808,8 +869,26 @@ impl Connection for SqliteConnection {
 
     async fn query(&self, sql: &str, limits: QueryLimits) -> cbi_types::Result<QueryResult> {
         let sql = guard::check_query(sql, SqlDialect::Sqlite)?.to_string();
-        self.with_handle(move |h, opts| run_query(h, &sql, limits, opts.raw_values))
-            .await
+        // The watchdog: the progress handler only looks at the clock every 1,000 virtual
+        // machine steps, and one expensive call per row slips between its looks, so a timer
+        // also interrupts the statement from outside at its deadline.
+        let deadline = tokio::time::Instant::now() + limits.timeout;
+        let (send, interrupt) = tokio::sync::oneshot::channel::<rusqlite::InterruptHandle>();
+        let work = self.with_handle(move |h, opts| {
+            let _ = send.send(h.db.get_interrupt_handle());
+            run_query(h, &sql, limits, opts.raw_values)
+        });
+        let watchdog = async {
+            if let Ok(handle) = interrupt.await {
+                tokio::time::sleep_until(deadline).await;
+                handle.interrupt();
+            }
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            out = work => out,
+            () = watchdog => unreachable!("the watchdog never finishes"),
+        }
     }
 
     async fn explain(&self, sql: &str) -> cbi_types::Result<String> {

@@ -38,6 +38,10 @@ pub async fn write_mysql(url: &str, size: DemoSize) -> Result<WriteReport> {
         opts.tcp_port()
     );
     let mut conn = Conn::new(opts).await?;
+    // Literals are rendered with quotes doubled and backslashes as plain characters, the way
+    // cbi's own MySQL sessions read them.
+    conn.query_drop("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+        .await?;
     let loaded = load(&mut conn, size).await;
     let _ = conn.disconnect().await;
     Ok(WriteReport {

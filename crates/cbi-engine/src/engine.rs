@@ -188,6 +188,8 @@ impl ConversationalBiEngine {
                 // One row past the cap, so a result cut off by the connection's row cap is
                 // reported as truncated instead of looking exactly full.
                 default_limit: self.config.performance.max_rows as u64 + 1,
+                allowed_functions: self.config.validator.allowed_functions.clone(),
+                allowed_table_functions: self.config.validator.allowed_table_functions.clone(),
                 ..ValidatorOptions::default()
             });
         let ready = Arc::new(Ready {
@@ -432,6 +434,17 @@ impl ConversationalBiEngine {
     /// [`SessionManager::spawn_expiry_task`]).
     pub async fn expire_idle(&self) -> Result<usize> {
         Ok(self.sessions.expire_idle().await?)
+    }
+
+    /// Runs a person's own SQL on an attached database under the rules generated SQL obeys:
+    /// the validator (the same one, with the configured function lists) and the configured
+    /// row, byte and time limits. Returns the statement as it ran and its result.
+    pub async fn run_sql(&self, key: &str, sql: &str) -> Result<(String, cbi_types::QueryResult)> {
+        let db = self.database(key)?;
+        let ready = self.ready(key, &db).await?;
+        let validated = ready.validator.validate(sql).map_err(Error::Invalid)?;
+        let result = db.conn.query(&validated.sql, self.limits()).await?;
+        Ok((validated.sql, result))
     }
 
     /// The database's own plan for a statement (after validation), for `:explain`.

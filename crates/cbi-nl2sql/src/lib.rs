@@ -16,7 +16,9 @@
 //! This crate never executes anything and never talks to a network.
 
 mod describe;
+pub mod dialects;
 mod error;
+pub mod functions;
 mod generator;
 pub mod index;
 mod joins;
@@ -32,7 +34,9 @@ pub mod validate;
 mod verified;
 
 pub use describe::describe;
+pub use dialects::parser_dialect;
 pub use error::{Error, Result};
+pub use functions::{function_allowed, table_function_allowed};
 pub use generator::{
     GenerateOptions, Generation, Prepared, element_payload, generate, payload_choice,
 };

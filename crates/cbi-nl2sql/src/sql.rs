@@ -15,17 +15,7 @@ use crate::query::{
 };
 use crate::{Error, Result};
 
-/// The sqlparser dialect for a cbi dialect.
-pub fn parser_dialect(d: SqlDialect) -> Box<dyn sqlparser::dialect::Dialect> {
-    use sqlparser::dialect::*;
-    match d {
-        SqlDialect::PostgreSql => Box::new(PostgreSqlDialect {}),
-        SqlDialect::MySql => Box::new(MySqlDialect {}),
-        SqlDialect::Sqlite => Box::new(SQLiteDialect {}),
-        SqlDialect::Oracle => Box::new(OracleDialect {}),
-        SqlDialect::Generic => Box::new(GenericDialect {}),
-    }
-}
+pub use crate::dialects::parser_dialect;
 
 /// Renders the query for `dialect`, round-tripped through sqlparser.
 pub fn render(q: &SemanticQuery, idx: &SchemaIndex, dialect: SqlDialect) -> Result<String> {

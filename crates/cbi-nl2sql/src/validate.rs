@@ -9,8 +9,9 @@
 //! 1. **One read-only query.** Exactly one statement, and it is a query: no DDL, DML, `PRAGMA`,
 //!    `ATTACH`, `COPY`, `CALL`, `SET`, `GRANT`, transactions, `EXPLAIN`; no data-modifying
 //!    statement inside it (PostgreSQL's writable CTEs), no `SELECT … INTO`, no locking clause
-//!    (`FOR UPDATE`, `FOR SHARE`), and none of the [`DANGEROUS_FUNCTIONS`] anywhere in the
-//!    tree, whatever their case or schema qualification.
+//!    (`FOR UPDATE`, `FOR SHARE`), and no function that is not on the dialect's allow-list
+//!    ([`crate::functions`]) or the configured extensions, anywhere in the tree. Functions
+//!    may be qualified only with the dialect's built-in schema (`pg_catalog.`).
 //! 2. **Every name resolves** against the [`DatabaseSchema`], case-insensitively, following SQL's
 //!    scoping: aliases, CTEs and their output columns, derived tables, correlated subqueries,
 //!    `USING`/`NATURAL` joins, select-list aliases in `ORDER BY`/`GROUP BY`/`HAVING`, and each
@@ -24,9 +25,13 @@
 //!
 //! - **Fail closed.** Constructs the resolver cannot check (`PIVOT`, `MATCH_RECOGNIZE`, pipe
 //!   syntax, …) are refused as [`ProblemKind::Unsupported`] rather than waved through.
-//! - **Table functions** that are not dangerous (`generate_series`, `unnest`, `json_each`) are
-//!   allowed; their columns are unknown, so unqualified names that may come from them are
-//!   accepted. The same holds for an unknown table, which is reported once rather than once
+//! - **What is checked is what runs.** The statement is printed from the checked tree, and the
+//!   printed text must parse back with the same dialect into exactly that tree
+//!   ([`ProblemKind::RoundTrip`]); MySQL is read without backslash escapes, as cbi's MySQL
+//!   sessions run (`NO_BACKSLASH_ESCAPES`, see [`crate::dialects`]).
+//! - **Table functions** on the dialect's table-function list (`generate_series`, `unnest`,
+//!   `json_each`) are allowed; their columns are unknown, so unqualified names that may come
+//!   from them are accepted. The same holds for an unknown table, which is reported once rather than once
 //!   per column.
 //! - **SQLite's double-quoted strings.** SQLite reads `"USA"` as a string when no column of
 //!   that name is in scope, and real-world SQL (Spider's gold queries among it) relies on
@@ -58,7 +63,8 @@ use sqlparser::ast::{
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
-use crate::sql::parser_dialect;
+use crate::dialects::parser_dialect;
+use crate::functions::{builtin_schema, function_allowed, table_function_allowed};
 
 /// The most problems about names (unknown or ambiguous tables and columns) reported for one
 /// statement; the first ones are enough to act on. Other problems are always all reported.
@@ -73,91 +79,6 @@ const INLINE_TOKENS: usize = 256;
 /// `UNION`s need about 2 MiB in a debug build). Only the pages used are ever committed.
 const WORKER_STACK: usize = 64 << 20;
 
-/// Functions refused anywhere in a statement, with what makes each one dangerous.
-///
-/// A statement is refused when any part of a called function's name (`pg_catalog.pg_sleep`,
-/// `dbms_lock.sleep`) matches an entry, ignoring case. An entry ending in `*` matches every
-/// name that starts with the rest. They sleep or burn CPU (a denial of service within the
-/// query timeout), reach files, the network or other databases, take locks, change server or
-/// session state, or run SQL text the validator never sees. Table-valued calls
-/// (`FROM dblink(…)`) count as calls.
-pub const DANGEROUS_FUNCTIONS: &[(&str, &str)] = &[
-    // PostgreSQL
-    ("pg_sleep*", "stalls the server"),
-    ("pg_read_*", "reads files on the database server"),
-    ("pg_ls_*", "lists directories on the database server"),
-    ("pg_stat_file", "inspects files on the database server"),
-    ("pg_file_*", "writes files on the database server"),
-    ("lo_*", "reads or writes large objects and server files"),
-    ("loread", "reads large objects"),
-    ("lowrite", "writes large objects"),
-    ("dblink*", "connects to other databases"),
-    ("pg_terminate_backend", "ends other sessions"),
-    ("pg_cancel_backend", "cancels other sessions' queries"),
-    ("pg_reload_conf", "reloads the server configuration"),
-    ("pg_rotate_logfile", "changes server state"),
-    ("pg_switch_wal", "changes server state"),
-    ("pg_promote", "changes server state"),
-    ("pg_create_*", "creates replication slots or restore points"),
-    ("pg_drop_replication_slot", "changes server state"),
-    ("pg_replication_origin_*", "changes server state"),
-    ("pg_logical_*", "reads or writes replication streams"),
-    ("pg_backup_*", "changes server state"),
-    ("pg_start_backup", "changes server state"),
-    ("pg_stop_backup", "changes server state"),
-    ("pg_import_system_collations", "changes the catalog"),
-    ("pg_advisory_*", "takes locks"),
-    ("pg_try_advisory_*", "takes locks"),
-    ("pg_notify", "signals other sessions"),
-    ("set_config", "changes session settings"),
-    ("current_setting", "reveals server settings"),
-    ("nextval", "advances a sequence"),
-    ("setval", "changes a sequence"),
-    ("query_to_xml*", "runs SQL text the validator cannot see"),
-    ("cursor_to_xml*", "reads a cursor the validator cannot see"),
-    ("table_to_xml*", "reads a table named in a string"),
-    ("schema_to_xml*", "reads tables named in a string"),
-    ("database_to_xml*", "reads the whole database"),
-    ("ts_stat", "runs SQL text the validator cannot see"),
-    ("ts_rewrite", "runs SQL text the validator cannot see"),
-    // SQLite
-    ("load_extension", "loads native code"),
-    ("readfile", "reads files"),
-    ("writefile", "writes files"),
-    ("fsdir", "lists directories"),
-    ("zipfile", "reads archives on disk"),
-    ("pragma_*", "reads database internals outside the schema"),
-    ("edit", "starts an editor"),
-    ("fts3_tokenizer", "can run native code"),
-    ("eval", "runs SQL text the validator cannot see"),
-    // MySQL and MariaDB
-    ("sleep", "stalls the server"),
-    ("benchmark", "burns server CPU"),
-    ("load_file", "reads files on the database server"),
-    ("get_lock", "takes locks"),
-    ("release_lock", "releases locks"),
-    ("release_all_locks", "releases locks"),
-    ("is_free_lock", "inspects locks"),
-    ("is_used_lock", "inspects locks"),
-    ("master_pos_wait", "waits on replication"),
-    ("source_pos_wait", "waits on replication"),
-    ("wait_for_executed_gtid_set", "waits on replication"),
-    ("wait_until_sql_thread_after_gtids", "waits on replication"),
-    ("sys_exec", "runs shell commands"),
-    ("sys_eval", "runs shell commands"),
-    ("sys_get", "reads server environment"),
-    ("sys_set", "changes server environment"),
-    // Oracle
-    ("dbms_*", "calls a PL/SQL system package"),
-    ("utl_*", "reaches files or the network"),
-    ("httpuritype", "reaches the network"),
-    // SQL Server
-    ("xp_*", "calls an extended stored procedure"),
-    ("openrowset", "reads external data"),
-    ("opendatasource", "reads external data"),
-    ("openquery", "runs SQL on a linked server"),
-];
-
 /// The kind of a validation problem, for self-correction and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -170,8 +91,9 @@ pub enum ProblemKind {
     NotReadOnly,
     /// A locking clause (`FOR UPDATE`, `FOR SHARE`).
     Locking,
-    /// A function known to be dangerous (`pg_sleep`, `pg_read_file`, `load_extension`…).
-    DangerousFunction,
+    /// A function not on the dialect's allow-list ([`crate::functions`]) or the configured
+    /// extensions: `pg_sleep`, `pg_stat_reset`, `load_extension`, a stored function…
+    FunctionNotAllowed,
     /// A table (or a table alias used as a qualifier) that is not in the schema or the query.
     UnknownTable,
     /// A column that no table in scope has.
@@ -183,6 +105,9 @@ pub enum ProblemKind {
     Unsupported,
     /// The statement is longer than [`ValidatorOptions::max_tokens`].
     TooLarge,
+    /// The statement as printed for the database does not parse back into the tree that was
+    /// checked, so what would run is not what was validated.
+    RoundTrip,
 }
 
 /// One problem found in a statement.
@@ -239,6 +164,12 @@ pub struct ValidatorOptions {
     /// deep enough to overflow the stack; the default leaves room for any real query,
     /// including `IN` lists of several thousand values.
     pub max_tokens: usize,
+    /// Scalar, aggregate or window functions allowed beyond the dialect's built-in list
+    /// (lowercase or not; matched case-insensitively), from `validator.allowed_functions`.
+    pub allowed_functions: Vec<String>,
+    /// Table-valued functions allowed beyond the built-in list, from
+    /// `validator.allowed_table_functions`.
+    pub allowed_table_functions: Vec<String>,
 }
 
 impl Default for ValidatorOptions {
@@ -246,6 +177,8 @@ impl Default for ValidatorOptions {
         ValidatorOptions {
             default_limit: 1000,
             max_tokens: 20_000,
+            allowed_functions: Vec::new(),
+            allowed_table_functions: Vec::new(),
         }
     }
 }
@@ -384,7 +317,7 @@ impl SqlValidator {
         }
         let mut dq_strings = HashSet::new();
         for stmt in &stmts {
-            check_safety(stmt, &mut found);
+            check_safety(stmt, self.dialect, &self.opts, &mut found);
             if let Statement::Query(q) = stmt {
                 let mut r = Resolver::new(self.dialect, &self.schema);
                 r.query(q);
@@ -396,7 +329,7 @@ impl SqlValidator {
             return Err(ordered(found));
         }
         match stmts.pop() {
-            Some(stmt) => Ok(self.finish(stmt, &dq_strings)),
+            Some(stmt) => self.finish(stmt, &dq_strings).map_err(|p| vec![p]),
             None => Err(vec![Problem::new(
                 ProblemKind::StatementCount,
                 "expected exactly one statement, found 0",
@@ -404,8 +337,13 @@ impl SqlValidator {
         }
     }
 
-    /// Rewrites SQLite's double-quoted strings, adds the row limit, renders.
-    fn finish(&self, mut stmt: Statement, dq_strings: &HashSet<Span>) -> ValidatedSql {
+    /// Rewrites SQLite's double-quoted strings, adds the row limit, renders, and proves the
+    /// rendered text reads back as the checked tree.
+    fn finish(
+        &self,
+        mut stmt: Statement,
+        dq_strings: &HashSet<Span>,
+    ) -> Result<ValidatedSql, Problem> {
         if !dq_strings.is_empty() {
             let _ = visit_expressions_mut(&mut stmt, |e| {
                 if let Expr::Identifier(id) = e {
@@ -420,10 +358,39 @@ impl SqlValidator {
             Statement::Query(q) => self.apply_limit(q),
             _ => (false, None),
         };
-        ValidatedSql {
-            sql: stmt.to_string(),
+        let sql = stmt.to_string();
+        self.round_trip(&stmt, &sql)?;
+        Ok(ValidatedSql {
+            sql,
             limit_added,
             limit,
+        })
+    }
+
+    /// What is checked is what runs: `sql`, the text handed to the database, must parse with
+    /// the dialect back into exactly `stmt`, the tree every check ran on. A printer quirk that
+    /// would let the database read something else (a string that closes early, an operator
+    /// that prints as a comment) is refused here instead of reaching the database.
+    fn round_trip(&self, stmt: &Statement, sql: &str) -> Result<(), Problem> {
+        let refuse = |why: String| {
+            Problem::new(
+                ProblemKind::RoundTrip,
+                format!(
+                    "the statement does not read back the same once printed for {} ({why}); \
+                     it is refused so that what runs is exactly what was checked",
+                    self.dialect
+                ),
+            )
+        };
+        let dialect = parser_dialect(self.dialect);
+        let again = Parser::new(dialect.as_ref())
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_statements())
+            .map_err(|e| refuse(e.to_string()))?;
+        match again.as_slice() {
+            [one] if one == stmt => Ok(()),
+            [_] => Err(refuse("it parses into a different statement".into())),
+            many => Err(refuse(format!("it parses into {} statements", many.len()))),
         }
     }
 
@@ -522,7 +489,12 @@ fn ordered(mut found: Vec<(Location, Problem)>) -> Vec<Problem> {
 // ---------------------------------------------------------------------------------------------
 // Safety: statement kinds, locks, INTO, dangerous functions.
 
-fn check_safety(stmt: &Statement, found: &mut Vec<(Location, Problem)>) {
+fn check_safety(
+    stmt: &Statement,
+    dialect: SqlDialect,
+    opts: &ValidatorOptions,
+    found: &mut Vec<(Location, Problem)>,
+) {
     let root_is_query = matches!(stmt, Statement::Query(_));
     if !root_is_query {
         let what = match stmt {
@@ -539,6 +511,8 @@ fn check_safety(stmt: &Statement, found: &mut Vec<(Location, Problem)>) {
     }
     let mut v = Safety {
         found,
+        dialect,
+        opts,
         root_is_query,
         statements: 0,
     };
@@ -547,21 +521,77 @@ fn check_safety(stmt: &Statement, found: &mut Vec<(Location, Problem)>) {
 
 struct Safety<'p> {
     found: &'p mut Vec<(Location, Problem)>,
+    dialect: SqlDialect,
+    opts: &'p ValidatorOptions,
     root_is_query: bool,
     statements: usize,
 }
 
 impl Safety<'_> {
+    /// A scalar, aggregate or window function call.
     fn function(&mut self, name: &ObjectName) {
-        if let Some((shown, why)) = dangerous(name) {
-            self.found.push((
-                name.span().start,
-                Problem::new(
-                    ProblemKind::DangerousFunction,
-                    format!("function `{shown}` is not allowed: it {why}"),
-                ),
-            ));
+        let allowed = self.allowed(
+            name,
+            function_allowed,
+            &self.opts.allowed_functions,
+        );
+        if !allowed {
+            self.refuse_function(name, "function", "");
         }
+    }
+
+    /// A function called where a table belongs (`FROM f(…)`, `x IN f(…)`).
+    fn table_function(&mut self, name: &ObjectName) {
+        let allowed = self.allowed(
+            name,
+            table_function_allowed,
+            &self.opts.allowed_table_functions,
+        );
+        if !allowed {
+            self.refuse_function(name, "table function", "_table");
+        }
+    }
+
+    /// Allowed when unqualified (or qualified with the dialect's built-in schema) and on the
+    /// built-in list or the configured one.
+    fn allowed(
+        &self,
+        name: &ObjectName,
+        builtin: impl Fn(SqlDialect, &str) -> bool,
+        extra: &[String],
+    ) -> bool {
+        let parts: Vec<&str> = name
+            .0
+            .iter()
+            .map(|p| p.as_ident().map_or("", |i| i.value.as_str()))
+            .collect();
+        let base = match parts.as_slice() {
+            [one] => *one,
+            [schema, one]
+                if builtin_schema(self.dialect).is_some_and(|s| s.eq_ignore_ascii_case(schema)) =>
+            {
+                *one
+            }
+            _ => return false,
+        };
+        !base.is_empty()
+            && (builtin(self.dialect, base) || extra.iter().any(|e| e.eq_ignore_ascii_case(base)))
+    }
+
+    fn refuse_function(&mut self, name: &ObjectName, what: &str, key: &str) {
+        self.found.push((
+            name.span().start,
+            Problem::new(
+                ProblemKind::FunctionNotAllowed,
+                format!(
+                    "{what} `{name}` is not allowed: queries may call only the analytical \
+                     functions cbi knows for {} (aggregates, window functions, math, text, \
+                     dates, conditionals, JSON readers); if you trust it, add it to \
+                     `validator.allowed{key}_functions` in the configuration",
+                    self.dialect
+                ),
+            ),
+        ));
     }
 }
 
@@ -616,6 +646,27 @@ impl Visitor for Safety<'_> {
     fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
         match e {
             Expr::Function(f) => self.function(&f.name),
+            // `(x).name` selects a field of a composite value, or, where `x` has no such field,
+            // calls the function `name` with `x` (PostgreSQL's functional notation:
+            // `(12345).pg_terminate_backend`). Nothing tells the two apart without the types,
+            // so field selection is refused.
+            Expr::CompoundFieldAccess { access_chain, .. } => {
+                if let Some(AccessExpr::Dot(field)) = access_chain
+                    .iter()
+                    .find(|a| matches!(a, AccessExpr::Dot(_)))
+                {
+                    self.found.push((
+                        field.span().start,
+                        Problem::new(
+                            ProblemKind::FunctionNotAllowed,
+                            format!(
+                                "field selection `(…).{field}` is not allowed: the database may \
+                                 read it as a call of a function named `{field}`"
+                            ),
+                        ),
+                    ));
+                }
+            }
             Expr::In {
                 target:
                     InTarget::Table {
@@ -623,7 +674,7 @@ impl Visitor for Safety<'_> {
                         args: Some(_),
                     },
                 ..
-            } => self.function(name),
+            } => self.table_function(name),
             _ => {}
         }
         ControlFlow::Continue(())
@@ -636,28 +687,27 @@ impl Visitor for Safety<'_> {
                 args: Some(_),
                 ..
             }
-            | TableFactor::Function { name, .. } => self.function(name),
+            | TableFactor::Function { name, .. } => self.table_function(name),
+            TableFactor::UNNEST { .. } => {
+                self.table_function(&ObjectName::from(vec![Ident::new("unnest")]))
+            }
+            TableFactor::JsonTable { .. } => {
+                self.table_function(&ObjectName::from(vec![Ident::new("json_table")]))
+            }
+            TableFactor::TableFunction { .. } | TableFactor::OpenJsonTable { .. } => {
+                self.found.push((
+                    tf.span().start,
+                    Problem::new(
+                        ProblemKind::FunctionNotAllowed,
+                        "this table function cannot be checked by the validator; \
+                         write the query without it",
+                    ),
+                ));
+            }
             _ => {}
         }
         ControlFlow::Continue(())
     }
-}
-
-/// The matching entry of [`DANGEROUS_FUNCTIONS`]: the name as written and the reason.
-fn dangerous(name: &ObjectName) -> Option<(String, &'static str)> {
-    name.0
-        .iter()
-        .filter_map(ObjectNamePart::as_ident)
-        .find_map(|part| {
-            let lower = part.value.to_ascii_lowercase();
-            DANGEROUS_FUNCTIONS.iter().find_map(|(pattern, why)| {
-                let hit = match pattern.strip_suffix('*') {
-                    Some(prefix) => lower.starts_with(prefix),
-                    None => lower == *pattern,
-                };
-                hit.then(|| (name.to_string(), *why))
-            })
-        })
 }
 
 fn first_word(s: &str) -> String {
@@ -1619,17 +1669,14 @@ impl<'a> Resolver<'a> {
         if quote.is_some() {
             return false;
         }
+        // Dates only: who the session is (`current_user`, `session_user`, `user`) and where it
+        // is (`current_schema`, `current_catalog`) lie outside the schema and are refused.
         const EVERYWHERE: &[&str] = &[
             "current_date",
             "current_time",
             "current_timestamp",
             "localtime",
             "localtimestamp",
-            "current_user",
-            "session_user",
-            "current_role",
-            "current_schema",
-            "current_catalog",
         ];
         let specific: &[&str] = match self.dialect {
             SqlDialect::Sqlite => &["rowid", "oid", "_rowid_"],
@@ -1639,12 +1686,10 @@ impl<'a> Resolver<'a> {
                 "rownum",
                 "rowid",
                 "level",
-                "user",
-                "uid",
                 "dbtimezone",
                 "sessiontimezone",
             ],
-            SqlDialect::PostgreSql => &["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "user"],
+            SqlDialect::PostgreSql => &["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid"],
             SqlDialect::MySql | SqlDialect::Generic => &[],
         };
         EVERYWHERE
@@ -1893,27 +1938,106 @@ mod tests {
         );
     }
 
-    #[test]
-    fn dangerous_matches_any_part_and_prefixes() {
-        let name = |parts: &[&str]| {
-            ObjectName::from(parts.iter().map(|p| Ident::new(*p)).collect::<Vec<_>>())
+    fn validator(d: SqlDialect) -> SqlValidator {
+        let t = TableSchema {
+            name: "t".into(),
+            schema: None,
+            kind: cbi_types::TableKind::Table,
+            columns: vec![cbi_types::ColumnSchema {
+                name: "a".into(),
+                data_type: "TEXT".into(),
+                nullable: true,
+                default_value: None,
+                comment: None,
+            }],
+            primary_key: Vec::new(),
+            indexes: Vec::new(),
+            row_count: None,
+            comment: None,
         };
-        assert!(dangerous(&name(&["PG_SLEEP"])).is_some());
-        assert!(dangerous(&name(&["pg_catalog", "pg_sleep_for"])).is_some());
-        assert!(dangerous(&name(&["dbms_lock", "sleep"])).is_some());
-        assert!(dangerous(&name(&["dblink_exec"])).is_some());
-        assert!(dangerous(&name(&["count"])).is_none());
-        assert!(dangerous(&name(&["lower"])).is_none());
-        assert!(dangerous(&name(&["sleeping"])).is_none());
+        let schema = DatabaseSchema {
+            name: "db".into(),
+            dialect: d,
+            tables: vec![t],
+            relationships: Vec::new(),
+        };
+        SqlValidator::new(d, Arc::new(schema))
+    }
+
+    /// `Ok(sql as it runs)` or the kinds of the problems.
+    fn check(d: SqlDialect, sql: &str) -> Result<String, Vec<ProblemKind>> {
+        validator(d)
+            .validate(sql)
+            .map(|v| v.sql)
+            .map_err(|p| p.into_iter().map(|p| p.kind).collect())
     }
 
     #[test]
-    fn every_dangerous_entry_is_lowercase_and_explained() {
-        for (pattern, why) in DANGEROUS_FUNCTIONS {
-            assert_eq!(*pattern, pattern.to_ascii_lowercase());
-            assert!(!why.is_empty());
-            assert!(!pattern.trim_end_matches('*').contains('*'), "{pattern}");
-        }
+    fn functions_are_allowed_by_list_and_qualified_only_with_the_builtin_schema() {
+        use ProblemKind::FunctionNotAllowed as No;
+        let pg = SqlDialect::PostgreSql;
+        assert!(check(pg, "SELECT lower(a) FROM t").is_ok());
+        assert!(check(pg, "SELECT pg_catalog.lower(a) FROM t").is_ok());
+        assert!(check(pg, "SELECT count(*) FROM t, generate_series(1, 3)").is_ok());
+        assert_eq!(check(pg, "SELECT public.lower(a) FROM t"), Err(vec![No]));
+        assert_eq!(check(pg, "SELECT pg_stat_reset() FROM t"), Err(vec![No]));
+        assert_eq!(check(pg, "SELECT PG_SlEeP(1) FROM t"), Err(vec![No]));
+        assert_eq!(
+            check(pg, "SELECT * FROM pg_show_all_settings()"),
+            Err(vec![No])
+        );
+        // A scalar function is not a table function.
+        assert_eq!(check(pg, "SELECT * FROM lower('x')"), Err(vec![No]));
+        let my = SqlDialect::MySql;
+        assert_eq!(
+            check(my, "SELECT master_gtid_wait('0-1-1', 5) FROM t"),
+            Err(vec![No])
+        );
+        assert_eq!(check(my, "SELECT db.f(a) FROM t"), Err(vec![No]));
+        let lite = SqlDialect::Sqlite;
+        assert_eq!(check(lite, "SELECT randomblob(9) FROM t"), Err(vec![No]));
+        assert!(check(lite, "SELECT j.value FROM t, json_each(t.a) AS j").is_ok());
+    }
+
+    #[test]
+    fn configured_functions_extend_the_lists() {
+        let opts = ValidatorOptions {
+            allowed_functions: vec!["My_Udf".into()],
+            ..ValidatorOptions::default()
+        };
+        let v = validator(SqlDialect::PostgreSql).with_options(opts);
+        assert!(v.validate("SELECT my_udf(a) FROM t").is_ok());
+        assert!(v.validate("SELECT * FROM my_udf(1)").is_err());
+    }
+
+    #[test]
+    fn what_runs_reads_back_as_what_was_checked() {
+        // The MySQL bypass: the text sqlparser printed for `'\\'` used to be read by
+        // MariaDB as an escaped quote. Without backslash escapes on both sides, the literal
+        // is two backslashes and prints back as written.
+        let my = SqlDialect::MySql;
+        assert_eq!(
+            check(my, r"SELECT '\\' AS x FROM t").as_deref(),
+            Ok(r"SELECT '\\' AS x FROM t LIMIT 1000")
+        );
+        assert!(check(
+            my,
+            r"SELECT '\\' AS a, ', (SELECT group_concat(schema_name) FROM information_schema.schemata) AS s -- ' AS b FROM t"
+        )
+        .is_ok_and(|sql| sql.contains("', (SELECT group_concat")));
+        // A tree whose printed form reads differently is refused, not run.
+        let v = validator(SqlDialect::PostgreSql);
+        let stmt = Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, "SELECT 1 - 1")
+            .unwrap()
+            .remove(0);
+        let other = Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, "SELECT 2")
+            .unwrap()
+            .remove(0);
+        assert!(v.round_trip(&stmt, &stmt.to_string()).is_ok());
+        let p = v.round_trip(&other, &stmt.to_string()).unwrap_err();
+        assert_eq!(p.kind, ProblemKind::RoundTrip);
+        let p = v.round_trip(&stmt, "SELECT 1; SELECT 2").unwrap_err();
+        assert_eq!(p.kind, ProblemKind::RoundTrip);
     }
 
     #[test]

@@ -125,10 +125,7 @@ impl SchemaAugmenter {
             Some(ns) => format!("{}.{}", d.quote_ident(ns), d.quote_ident(&table.name)),
             None => d.quote_ident(&table.name),
         };
-        let limits = |rows| QueryLimits {
-            max_rows: rows,
-            timeout: self.opts.query_timeout,
-        };
+        let limits = |rows| QueryLimits::rows(rows).with_timeout(self.opts.query_timeout);
         // One scan for the range of every numeric and temporal column.
         let ranged: Vec<usize> = table
             .columns

@@ -34,6 +34,20 @@ pub struct Config {
     pub models: ModelsConfig,
     pub cache: CacheConfig,
     pub performance: PerformanceConfig,
+    pub validator: ValidatorConfig,
+}
+
+/// What the SQL validator accepts beyond its built-in lists.
+///
+/// Queries may call only the functions cbi knows to be analytical and harmless for the
+/// dialect (an allow-list); a database's own functions that you trust are added here by name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidatorConfig {
+    /// Scalar, aggregate or window functions to allow, by unqualified name.
+    pub allowed_functions: Vec<String>,
+    /// Table-valued functions (`FROM f(…)`) to allow, by unqualified name.
+    pub allowed_table_functions: Vec<String>,
 }
 
 /// Which database to talk to when none is given on the command line.
@@ -159,6 +173,9 @@ pub struct PerformanceConfig {
     pub query_timeout_secs: f64,
     /// Most rows a query may return.
     pub max_rows: usize,
+    /// Most bytes of values a query may return (64 MiB by default); a larger result is refused
+    /// as too large rather than read into memory.
+    pub max_result_bytes: usize,
 }
 
 impl Default for PerformanceConfig {
@@ -168,6 +185,7 @@ impl Default for PerformanceConfig {
             latency_target_ms: 2000,
             query_timeout_secs: 30.0,
             max_rows: 10_000,
+            max_result_bytes: crate::DEFAULT_MAX_RESULT_BYTES,
         }
     }
 }
@@ -339,6 +357,7 @@ impl Config {
         crate::QueryLimits {
             max_rows: self.performance.max_rows,
             timeout: std::time::Duration::from_secs_f64(secs),
+            max_bytes: self.performance.max_result_bytes.max(1),
         }
     }
 }

@@ -6,16 +6,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DatabaseSchema, QueryResult, Result, SqlDialect};
 
-/// How much a single query may cost: the most rows read back and the longest it may run.
+/// The default cap on the bytes of values one query may return: 64 MiB.
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+
+/// How much a single query may cost: the most rows and bytes read back and the longest it may
+/// run.
 ///
-/// Connections enforce both themselves (a database-side timeout where the database has one, a
-/// cancel otherwise; rows beyond the cap are never fetched), so a caller that forgets to validate
-/// still cannot hang the process or exhaust its memory.
+/// Connections enforce all three themselves (a watchdog that interrupts or cancels the
+/// statement at its deadline; rows beyond the cap are never fetched; a result whose values
+/// pass the byte cap is abandoned with [`crate::Error::ResultTooLarge`]), so a caller that
+/// forgets to validate still cannot hang the process or exhaust its memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryLimits {
     pub max_rows: usize,
     #[serde(with = "secs")]
     pub timeout: Duration,
+    /// The most bytes of values (text and blob lengths, 8 bytes for any other value) read.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: usize,
+}
+
+fn default_max_bytes() -> usize {
+    DEFAULT_MAX_RESULT_BYTES
 }
 
 impl Default for QueryLimits {
@@ -23,6 +35,7 @@ impl Default for QueryLimits {
         QueryLimits {
             max_rows: 10_000,
             timeout: Duration::from_secs(30),
+            max_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
     }
 }
@@ -39,6 +52,53 @@ impl QueryLimits {
     /// The same limits with another timeout.
     pub fn with_timeout(self, timeout: Duration) -> Self {
         QueryLimits { timeout, ..self }
+    }
+
+    /// The same limits with another byte cap.
+    pub fn with_max_bytes(self, max_bytes: usize) -> Self {
+        QueryLimits { max_bytes, ..self }
+    }
+}
+
+/// Counts the bytes of a result as its rows arrive, against [`QueryLimits::max_bytes`].
+///
+/// Connectors add each row as they read it and stop reading (and cancel the statement) the
+/// moment [`ByteBudget::add_row`] fails, so a result never holds much more than the cap.
+#[derive(Debug, Clone, Copy)]
+pub struct ByteBudget {
+    used: usize,
+    max: usize,
+}
+
+impl ByteBudget {
+    pub fn new(limits: &QueryLimits) -> Self {
+        ByteBudget {
+            used: 0,
+            max: limits.max_bytes,
+        }
+    }
+
+    /// Bytes counted so far.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Counts one row; [`crate::Error::ResultTooLarge`] once the total passes the cap.
+    pub fn add_row(&mut self, row: &[crate::Value]) -> crate::Result<()> {
+        let bytes: usize = row.iter().map(crate::Value::approx_bytes).sum();
+        self.add(bytes)
+    }
+
+    /// Counts `bytes` more.
+    pub fn add(&mut self, bytes: usize) -> crate::Result<()> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.max {
+            Err(crate::Error::ResultTooLarge {
+                max_bytes: self.max,
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -77,6 +137,13 @@ pub trait Connection: Send + Sync + Debug {
     /// A display name for the database (file stem, database name). Never contains a password;
     /// used in sessions, cache keys and messages.
     fn database_name(&self) -> &str;
+
+    /// A warning to show the person once when the connection has more privileges than
+    /// reading needs (a PostgreSQL superuser, a MySQL user with server-wide grants). cbi stays
+    /// read-only either way, but a least-privilege role is the wall that does not depend on it.
+    fn privilege_warning(&self) -> Option<&str> {
+        None
+    }
 
     /// Reads the catalog: tables, views, columns, types, nullability, defaults, primary keys,
     /// declared foreign keys, indexes and approximate row counts. Relationships returned here are

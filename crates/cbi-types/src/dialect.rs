@@ -82,16 +82,16 @@ impl SqlDialect {
     }
 
     /// A single-quoted SQL string literal with embedded quotes doubled.
+    ///
+    /// Backslashes are plain characters in every dialect as cbi speaks it: PostgreSQL with
+    /// `standard_conforming_strings`, and MySQL/MariaDB sessions with `NO_BACKSLASH_ESCAPES`
+    /// (which cbi's connections set), so doubling the quote is the only escape there is.
     pub fn string_literal(self, s: &str) -> String {
         let mut out = String::with_capacity(s.len() + 2);
         out.push('\'');
         for c in s.chars() {
             if c == '\'' {
                 out.push('\'');
-            }
-            if c == '\\' && self == SqlDialect::MySql {
-                // MySQL treats backslash as an escape inside strings by default.
-                out.push('\\');
             }
             out.push(c);
         }
@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(SqlDialect::Oracle.ident("level"), "\"level\"");
         assert_eq!(SqlDialect::MySql.ident("rank"), "`rank`");
         assert_eq!(SqlDialect::Sqlite.string_literal("O'Hara"), "'O''Hara'");
-        assert_eq!(SqlDialect::MySql.string_literal("a\\b"), "'a\\\\b'");
+        assert_eq!(SqlDialect::MySql.string_literal("a\\b"), "'a\\b'");
     }
 
     #[test]

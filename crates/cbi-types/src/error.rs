@@ -22,6 +22,10 @@ pub enum Error {
     /// A statement ran past the time limit its caller set and was cancelled.
     #[error("query cancelled after its time limit of {}", humantime(*.0))]
     Timeout(Duration),
+    /// A result's values passed the byte cap of its [`crate::QueryLimits`]; nothing of it is
+    /// returned.
+    #[error("result too large: its values pass the limit of {} on one result; ask for fewer rows or columns, or aggregate", bytes(*max_bytes))]
+    ResultTooLarge { max_bytes: usize },
     /// Something tried to change data or schema through a read-only path.
     #[error("refused: {0}")]
     ReadOnly(String),
@@ -50,6 +54,16 @@ pub enum Error {
 
 /// Results of this crate's traits.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn bytes(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
 
 fn humantime(d: Duration) -> String {
     if d.as_secs() >= 1 && d.subsec_millis() == 0 {

@@ -27,7 +27,7 @@ pub use augmented::{
     AugmentedSchema, BusinessTerm, ColumnProfile, SemanticColumn, SemanticModel, SemanticTable,
     TableProfile, TermTarget, ValueHit, ValueIndex, VerifiedQuery, normalize_value,
 };
-pub use connection::{Connection, QueryLimits};
+pub use connection::{ByteBudget, Connection, DEFAULT_MAX_RESULT_BYTES, QueryLimits};
 pub use dialect::SqlDialect;
 pub use error::{Error, Result};
 pub use model::{

@@ -28,6 +28,17 @@ pub enum Value {
 }
 
 impl Value {
+    /// About how many bytes the value holds: the length of text and blobs, 8 for anything
+    /// else. What result byte caps count.
+    pub fn approx_bytes(&self) -> usize {
+        match self {
+            Value::Text(s) => s.len().max(8),
+            Value::Bytes(b) => b.len().max(8),
+            Value::Decimal(_) => 16,
+            _ => 8,
+        }
+    }
+
     /// Whether the value is SQL `NULL`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

@@ -5,7 +5,7 @@
 //! right-aligned, and JSON keeps each value's type.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cbi_types::{QueryResult, Value};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
@@ -31,7 +31,17 @@ pub fn new_table() -> Table {
 
 /// Writes a result in `format`. Table output ends with the [`footer`] line; JSON and CSV are the
 /// data only.
-pub fn write_result(out: &mut dyn Write, r: &QueryResult, format: Format) -> io::Result<()> {
+///
+/// Inside a query's deadline: JSON and CSV are written row by row and stop
+/// with a `TimedOut` error once `deadline` passes, so formatting a huge result cannot outlast
+/// the time limit the query itself obeyed. (Tables are built from cells cut to a few dozen
+/// characters, so they stay quick.)
+pub fn write_result_by(
+    out: &mut dyn Write,
+    r: &QueryResult,
+    format: Format,
+    deadline: Option<Instant>,
+) -> io::Result<()> {
     match format {
         Format::Table => {
             if !r.columns.is_empty() {
@@ -39,8 +49,19 @@ pub fn write_result(out: &mut dyn Write, r: &QueryResult, format: Format) -> io:
             }
             writeln!(out, "{}", footer(r))
         }
-        Format::Json => write_json(out, r),
-        Format::Csv => write_csv(out, r),
+        Format::Json => write_json_by(out, r, deadline),
+        Format::Csv => write_csv_by(out, r, deadline),
+    }
+}
+
+/// `TimedOut` once `deadline` has passed.
+fn in_time(deadline: Option<Instant>) -> io::Result<()> {
+    match deadline {
+        Some(d) if Instant::now() >= d => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "writing the result ran past the query's time limit; the output is incomplete",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -77,7 +98,19 @@ fn is_number(v: &Value) -> bool {
 
 /// A value as a table cell shows it: `NULL`, and long text elided.
 fn cell_text(v: &Value) -> String {
-    let s = v.to_string();
+    // Long text and blobs are cut before they are formatted: a 64 MiB blob is never turned
+    // into 128 MiB of hex only to show its first few bytes.
+    let s = match v {
+        Value::Text(t) if t.len() > 4 * MAX_CELL_CHARS => {
+            t.chars().take(MAX_CELL_CHARS).collect::<String>()
+        }
+        Value::Bytes(b) if b.len() > MAX_CELL_CHARS => {
+            let mut s = hex(&b[..MAX_CELL_CHARS]);
+            s.push('…');
+            s
+        }
+        other => other.to_string(),
+    };
     if s.chars().count() > MAX_CELL_CHARS {
         let mut cut: String = s.chars().take(MAX_CELL_CHARS - 1).collect();
         cut.push('…');
@@ -126,6 +159,14 @@ pub fn thousands(n: u64) -> String {
 /// Keys are the column names; a name that repeats (`SELECT a.id, b.id`) gets `_2`, `_3` … so no
 /// value is lost to a duplicate key.
 pub fn write_json(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    write_json_by(out, r, None)
+}
+
+fn write_json_by(
+    out: &mut dyn Write,
+    r: &QueryResult,
+    deadline: Option<Instant>,
+) -> io::Result<()> {
     let keys: Vec<String> = unique_keys(r.columns.iter().map(|c| c.name.as_str()))
         .iter()
         .map(|k| serde_json::Value::String(k.clone()).to_string())
@@ -135,6 +176,7 @@ pub fn write_json(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
     }
     writeln!(out, "[")?;
     for (n, row) in r.rows.iter().enumerate() {
+        in_time(deadline)?;
         write!(out, "  {{")?;
         for (i, (key, value)) in keys.iter().zip(row).enumerate() {
             let sep = if i == 0 { "" } else { ", " };
@@ -201,20 +243,27 @@ fn decimal_json(d: &rust_decimal::Decimal) -> serde_json::Value {
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(2 + bytes.len() * 2);
     s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
 }
 
 /// Writes RFC 4180 CSV: a header row, then one record per row, NULL as an empty field.
 pub fn write_csv(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    write_csv_by(out, r, None)
+}
+
+fn write_csv_by(out: &mut dyn Write, r: &QueryResult, deadline: Option<Instant>) -> io::Result<()> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
     w.write_record(r.columns.iter().map(|c| c.name.as_str()))
         .map_err(csv_io)?;
     for row in &r.rows {
+        in_time(deadline)?;
         w.write_record(row.iter().map(csv_field)).map_err(csv_io)?;
     }
     w.flush()
@@ -279,7 +328,7 @@ mod tests {
 
     fn render(r: &QueryResult, f: Format) -> String {
         let mut out = Vec::new();
-        write_result(&mut out, r, f).unwrap();
+        write_result_by(&mut out, r, f, None).unwrap();
         String::from_utf8(out).unwrap()
     }
 

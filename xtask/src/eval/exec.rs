@@ -43,7 +43,7 @@ impl Executor {
     /// `max_rows` is the scoring row cap: a result that reaches it is an error, not a match.
     pub fn new(max_rows: usize, timeout: Duration, handles_per_db: usize) -> Self {
         Executor {
-            limits: QueryLimits { max_rows, timeout },
+            limits: QueryLimits::rows(max_rows).with_timeout(timeout),
             handles_per_db: handles_per_db.max(1),
             connections: Mutex::new(HashMap::new()),
             gold: Mutex::new(HashMap::new()),

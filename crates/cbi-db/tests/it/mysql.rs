@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cbi_db::{ConnectOptions, MySqlConnection};
 use cbi_testkit::{ScratchDb, Server};
-use cbi_types::{Connection, QueryLimits, SqlDialect, Value};
+use cbi_types::{Connection, Error, QueryLimits, SqlDialect, Value};
 use chrono::{NaiveDate, NaiveTime};
 use mysql_async::prelude::Queryable;
 use rust_decimal::Decimal;
@@ -312,4 +312,36 @@ async fn connection_failures_are_connect_errors_without_the_password() {
         .await
         .unwrap_err();
     assert!(matches!(e, cbi_db::Error::InvalidUrl(_)), "{e:?}");
+}
+
+/// Rows past the byte cap are not read: the session is ended instead of drained, and the
+/// connection keeps answering. Backslashes are plain characters in cbi's sessions, and the
+/// root user the tests connect as earns the privilege warning.
+#[tokio::test]
+async fn the_byte_cap_stops_huge_results_and_backslashes_are_plain() {
+    let db = MyDb::new().await;
+    let conn = db.open().await;
+    let started = std::time::Instant::now();
+    let e = conn
+        .query(
+            "SELECT repeat('x', 10000000) FROM numbers",
+            QueryLimits::default().with_timeout(Duration::from_secs(20)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ResultTooLarge { .. }), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = conn
+        .query(r"SELECT '\\' AS a, 'it''s' AS b", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.rows[0],
+        vec![Value::Text(r"\\".into()), Value::Text("it's".into())]
+    );
+    assert!(conn.privilege_warning().is_some());
 }

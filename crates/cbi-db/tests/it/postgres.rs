@@ -368,3 +368,37 @@ async fn connection_failures_are_connect_errors_without_the_password() {
         .unwrap_err();
     assert!(e.to_string().contains("sslmode=require"), "{e}");
 }
+
+/// Rows past the byte cap are not read into memory: 10,000 rows of 10 MB stop at the first
+/// rows past 64 MiB, and the session is usable afterwards. The superuser the tests connect as
+/// is named in the privilege warning.
+#[tokio::test]
+async fn the_byte_cap_stops_huge_results() {
+    let db = PgDb::new().await;
+    let conn = db.open().await;
+    let started = std::time::Instant::now();
+    let e = conn
+        .query(
+            "SELECT repeat('x', 10000000) FROM generate_series(1, 10000)",
+            QueryLimits::default().with_timeout(Duration::from_secs(20)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ResultTooLarge { .. }), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = conn
+        .query("SELECT count(*) FROM numbers", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.scalar(), Some(&Value::Int(1000)));
+    assert!(
+        conn.privilege_warning()
+            .is_some_and(|w| w.contains("superuser `postgres`")),
+        "{:?}",
+        conn.privilege_warning()
+    );
+}

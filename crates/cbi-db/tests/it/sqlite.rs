@@ -373,3 +373,114 @@ async fn wal_mode_files_are_readable() {
     assert_eq!(r.scalar(), Some(&Value::Int(2)));
     assert_eq!(conn.introspect().await.unwrap().tables.len(), 1);
 }
+
+/// One expensive call per row slips between the progress handler's looks at the clock; the
+/// watchdog interrupts it at the deadline anyway, and no single value may pass the byte cap
+/// (`randomblob(900000000)` is refused at once instead of allocating 900 MB).
+#[tokio::test]
+async fn the_deadline_and_the_byte_cap_hold_for_expensive_calls() {
+    let f = Fixture::new();
+    let conn = f.open();
+    let limits = QueryLimits::rows(100).with_timeout(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    let e = conn
+        .query(
+            "SELECT sum(length(randomblob(900000000))) FROM (SELECT 1 FROM numbers LIMIT 20)",
+            limits,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ResultTooLarge { .. }), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Within the cap per value, the calls still add up past the deadline: interrupted.
+    let started = std::time::Instant::now();
+    let e = conn
+        .query(
+            "SELECT sum(length(randomblob(30000000))) FROM numbers",
+            limits,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout(_)), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The byte cap over a whole result: 1000 rows of 100 KB pass 1 MB.
+    let e = conn
+        .query(
+            "SELECT zeroblob(100000) FROM numbers",
+            QueryLimits::default().with_max_bytes(1 << 20),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::ResultTooLarge { max_bytes } if max_bytes == 1 << 20),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "result too large: its values pass the limit of 1 MiB on one result; ask for fewer rows or columns, or aggregate"
+    );
+    // Under the cap, the same result is fine.
+    let r = conn
+        .query("SELECT zeroblob(100) FROM numbers", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.rows.len(), 1000);
+}
+
+/// Reading a WAL-mode database leaves no `-wal` or `-shm` file beside it.
+#[tokio::test]
+async fn a_wal_database_is_read_without_side_files() {
+    let f = Fixture::new();
+    let w = rusqlite::Connection::open(&f.path).unwrap();
+    let mode: String = w
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(w); // the last connection checkpoints and removes its side files
+    let side = |suffix: &str| PathBuf::from(format!("{}{suffix}", f.path.display()));
+    assert!(!side("-wal").exists() && !side("-shm").exists());
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(f.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    let conn = f.open();
+    let r = conn
+        .query("SELECT count(*) FROM numbers", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.scalar(), Some(&Value::Int(1000)));
+    conn.introspect().await.unwrap();
+    assert_eq!(listing(), before, "while open");
+    drop(conn);
+    assert_eq!(listing(), before, "after closing");
+}
+
+/// A file name with URI-like characters opens as that file: the immutable URI cbi builds for
+/// WAL databases encodes them.
+#[tokio::test]
+async fn odd_file_names_open_as_themselves() {
+    let f = Fixture::new();
+    let odd = f.dir.path().join("we?ird #name%20.sqlite");
+    std::fs::copy(&f.path, &odd).unwrap();
+    let w = rusqlite::Connection::open(&odd).unwrap();
+    w.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    drop(w);
+    let conn = SqliteConnection::open(&odd).unwrap();
+    let r = conn
+        .query("SELECT count(*) FROM numbers", QueryLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(r.scalar(), Some(&Value::Int(1000)));
+}

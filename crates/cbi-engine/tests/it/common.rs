@@ -33,6 +33,11 @@ pub fn semantic() -> SemanticModel {
 
 /// An engine with in-memory sessions.
 pub fn engine(clarify: bool) -> ConversationalBiEngine {
+    engine_with(Config::default(), clarify)
+}
+
+/// An engine with in-memory sessions and the given configuration.
+pub fn engine_with(config: Config, clarify: bool) -> ConversationalBiEngine {
     let sessions = Arc::new(SessionManager::new(
         Arc::new(MemoryStore::new()),
         SessionConfig {
@@ -41,7 +46,7 @@ pub fn engine(clarify: bool) -> ConversationalBiEngine {
         },
     ));
     ConversationalBiEngine::with_sessions(
-        Config::default(),
+        config,
         sessions,
         EngineOptions {
             clarify,

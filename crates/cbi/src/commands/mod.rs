@@ -108,6 +108,10 @@ impl Context {
         // `ConnectionUrl` displays without the password, so it is safe to log.
         tracing::info!(database = %url, "connecting");
         let conn = url.connect(&ConnectOptions::default()).await?;
+        // Said once per command, on stderr, so it never mixes with results.
+        if let Some(w) = conn.privilege_warning() {
+            eprintln!("warning: {w}");
+        }
         Ok(Opened { conn, url })
     }
 
@@ -141,7 +145,9 @@ impl Context {
                 Duration::from_secs_f64(secs)
             }
         };
-        Ok(QueryLimits { max_rows, timeout })
+        Ok(QueryLimits::rows(max_rows)
+            .with_timeout(timeout)
+            .with_max_bytes(perf.max_result_bytes.max(1)))
     }
 }
 

@@ -41,12 +41,15 @@ pub async fn run(ctx: &Context, args: SqlArgs, out: &mut dyn Write) -> anyhow::R
         .saturating_add(1);
     let opts = ValidatorOptions {
         default_limit,
+        allowed_functions: ctx.config.validator.allowed_functions.clone(),
+        allowed_table_functions: ctx.config.validator.allowed_table_functions.clone(),
         ..ValidatorOptions::default()
     };
     let validator = SqlValidator::new(conn.dialect(), Arc::new(schema)).with_options(opts);
     let validated = validator.validate(&sql).map_err(|p| refusal(&p))?;
     tracing::info!(sql = %validated.sql, limit_added = validated.limit_added, "running");
 
+    let started = std::time::Instant::now();
     let result = conn.query(&validated.sql, limits).await?;
     if result.truncated && format != Format::Table {
         eprintln!(
@@ -54,7 +57,8 @@ pub async fn run(ctx: &Context, args: SqlArgs, out: &mut dyn Write) -> anyhow::R
             result.row_count()
         );
     }
-    output::write_result(out, &result, format)?;
+    // Writing the rows obeys the same deadline as running the query did.
+    output::write_result_by(out, &result, format, Some(started + limits.timeout))?;
     Ok(())
 }
 
@@ -90,7 +94,8 @@ pub fn refusal(problems: &[Problem]) -> anyhow::Error {
             ProblemKind::NotReadOnly
                 | ProblemKind::StatementCount
                 | ProblemKind::Locking
-                | ProblemKind::DangerousFunction
+                | ProblemKind::FunctionNotAllowed
+                | ProblemKind::RoundTrip
         )
     });
     let list = problems

@@ -72,6 +72,13 @@ fn check_shop(url: &str, name: &str, dialect: &str) {
 
     let out = cbi.run(&["sql", "--db", url, "DELETE FROM orders"]);
     assert!(out.one_line_error().starts_with("error: refused: "));
+    // The tests connect as the servers' superusers: cbi says so, once.
+    assert_eq!(
+        out.stderr.matches("warning: connected to ").count(),
+        1,
+        "{}",
+        out.stderr
+    );
     let out = cbi.run(&[
         "sql",
         "--db",
