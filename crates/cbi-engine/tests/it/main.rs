@@ -5,4 +5,5 @@
 mod common;
 mod conversation;
 mod demo;
+mod hostile;
 mod servers;
