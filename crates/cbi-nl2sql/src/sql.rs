@@ -31,7 +31,7 @@ pub fn canonical(sql: &str, dialect: SqlDialect) -> Result<String> {
         ))
     })?;
     match stmts.as_slice() {
-        [one] => Ok(one.to_string()),
+        [one] => Ok(crate::dialects::print_statement(one, dialect)),
         _ => Err(Error::Render(format!(
             "expected one statement, got {}",
             stmts.len()

@@ -63,7 +63,7 @@ use sqlparser::ast::{
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
-use crate::dialects::parser_dialect;
+use crate::dialects::{parser_dialect, print_statement};
 use crate::functions::{builtin_schema, function_allowed, table_function_allowed};
 
 /// The most problems about names (unknown or ambiguous tables and columns) reported for one
@@ -75,9 +75,11 @@ pub const MAX_PROBLEMS: usize = 50;
 const INLINE_TOKENS: usize = 256;
 
 /// The stack of the thread that checks longer statements: ample for the deepest tree
-/// [`ValidatorOptions::max_tokens`] allows (measured: chains of 10,000 casts or 1,500
-/// `UNION`s need about 2 MiB in a debug build). Only the pages used are ever committed.
-const WORKER_STACK: usize = 64 << 20;
+/// [`ValidatorOptions::max_tokens`] allows. Measured in a debug build: a chain of 10,000
+/// additions needs more than 64 MiB once the tree is also cloned, visited to print its
+/// literals and compared with its re-parse, and passes with 128 MiB; twice that is reserved.
+/// Only the pages used are ever committed.
+const WORKER_STACK: usize = 256 << 20;
 
 /// The kind of a validation problem, for self-correction and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -358,7 +360,7 @@ impl SqlValidator {
             Statement::Query(q) => self.apply_limit(q),
             _ => (false, None),
         };
-        let sql = stmt.to_string();
+        let sql = print_statement(&stmt, self.dialect);
         self.round_trip(&stmt, &sql)?;
         Ok(ValidatedSql {
             sql,
@@ -530,11 +532,7 @@ struct Safety<'p> {
 impl Safety<'_> {
     /// A scalar, aggregate or window function call.
     fn function(&mut self, name: &ObjectName) {
-        let allowed = self.allowed(
-            name,
-            function_allowed,
-            &self.opts.allowed_functions,
-        );
+        let allowed = self.allowed(name, function_allowed, &self.opts.allowed_functions);
         if !allowed {
             self.refuse_function(name, "function", "");
         }
