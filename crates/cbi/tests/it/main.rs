@@ -12,6 +12,7 @@ mod ask;
 mod chat;
 mod demo;
 mod errors;
+mod hostile;
 mod schema;
 mod servers;
 mod sql;
