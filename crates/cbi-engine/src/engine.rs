@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cbi_nl2sql::{
-    GenerateOptions, Generation, PlanOptions, Prepared, SqlValidator, ValidatorOptions, generate,
-    payload_choice,
+    EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator, SqlValidator,
+    ValidatorOptions,
 };
 use cbi_schema::{AugmentOptions, CacheOptions, SchemaAugmenter, SchemaCache, check_semantic};
 use cbi_session::SessionManager;
@@ -60,7 +60,6 @@ impl std::fmt::Debug for Database {
 #[derive(Debug)]
 struct Ready {
     schema: Arc<AugmentedSchema>,
-    prepared: Prepared,
     validator: SqlValidator,
 }
 
@@ -72,6 +71,7 @@ pub struct ConversationalBiEngine {
     sessions: Arc<SessionManager>,
     schemas: SchemaCache,
     databases: DashMap<String, Arc<Database>>,
+    generator: Arc<dyn SqlGenerator>,
 }
 
 impl ConversationalBiEngine {
@@ -101,11 +101,24 @@ impl ConversationalBiEngine {
         };
         ConversationalBiEngine {
             schemas: SchemaCache::new(SchemaAugmenter::new(opts.augment.clone()), cache),
+            generator: generator_for(&config),
             config,
             opts,
             sessions,
             databases: DashMap::new(),
         }
+    }
+
+    /// The same engine writing SQL with another generator (a model pipeline, a hybrid, a test
+    /// double). Whatever it writes passes the same validator.
+    pub fn with_generator(mut self, generator: Arc<dyn SqlGenerator>) -> Self {
+        self.generator = generator;
+        self
+    }
+
+    /// The generator answering questions (`embedded` unless configured otherwise).
+    pub fn generator(&self) -> &Arc<dyn SqlGenerator> {
+        &self.generator
     }
 
     pub fn sessions(&self) -> &Arc<SessionManager> {
@@ -192,11 +205,7 @@ impl ConversationalBiEngine {
                 allowed_table_functions: self.config.validator.allowed_table_functions.clone(),
                 ..ValidatorOptions::default()
             });
-        let ready = Arc::new(Ready {
-            prepared: Prepared::new(schema.clone()),
-            schema,
-            validator,
-        });
+        let ready = Arc::new(Ready { schema, validator });
         *slot = Some(ready.clone());
         Ok(ready)
     }
@@ -237,28 +246,33 @@ impl ConversationalBiEngine {
                 .await;
         }
 
-        // An answer to a clarifying question re-plans the original question with the choice.
-        let mut plan = PlanOptions {
-            reference_date: self.opts.reference_date,
-            ..PlanOptions::default()
-        };
+        // An answer to a clarifying question re-asks the original question with the choice.
+        let mut choices = Vec::new();
         let mut asked = question.to_string();
         if let Some(c) = &session.context.pending_clarification {
-            if let Some(choice) = pick_option(c, question) {
-                plan.choices.push(choice);
+            if let Some(payload) = pick_option(c, question) {
+                choices.push(payload);
                 asked = c.original_query.clone();
             }
         }
+        let request = GenerationRequest {
+            question: asked,
+            context: session.context.clone(),
+            schema: ready.schema.clone(),
+            dialect: db.conn.dialect(),
+            evidence: None,
+            choices,
+            reference_date: self.opts.reference_date,
+            clarify: self.opts.clarify,
+        };
         let g0 = Instant::now();
-        let generation = generate(
-            &ready.prepared,
-            &asked,
-            &GenerateOptions {
-                dialect: db.conn.dialect(),
-                plan,
-                clarify: self.opts.clarify,
-            },
-        )?;
+        let generation = self
+            .generator
+            .generate(&request)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Nothing("no SQL was generated".into()))?;
         timings.generate = g0.elapsed();
 
         if let Some(clarification) = generation.clarification.clone() {
@@ -318,11 +332,7 @@ impl ConversationalBiEngine {
             &generation,
         );
         turn.turn_id = session.turn_count + 1;
-        let tables: Vec<String> = generation
-            .query
-            .as_ref()
-            .map(|q| q.all_tables())
-            .unwrap_or_default();
+        let tables: Vec<String> = generation.tables.clone();
         let max_turns = self.sessions.config().max_turns;
         // One update: the turn and what it changed in the context, counted once.
         let s = self
@@ -362,7 +372,7 @@ impl ConversationalBiEngine {
         sql: Option<String>,
         summary: Option<String>,
         intent: Intent,
-        g: &Generation,
+        g: &SqlCandidate,
     ) -> ConversationTurn {
         ConversationTurn {
             turn_id: 0,
@@ -370,9 +380,9 @@ impl ConversationalBiEngine {
             user_query: question.to_string(),
             sql,
             results_summary: summary,
-            entities_mentioned: g.query.as_ref().map(|q| q.all_tables()).unwrap_or_default(),
+            entities_mentioned: g.tables.clone(),
             intent,
-            plan: g.query.as_ref().and_then(|q| serde_json::to_value(q).ok()),
+            plan: g.plan.clone(),
         }
     }
 
@@ -493,7 +503,7 @@ fn export_request(question: &str) -> Option<Option<String>> {
 }
 
 /// The option a reply picks: its number ("2"), or its label.
-fn pick_option(c: &Clarification, reply: &str) -> Option<(String, cbi_nl2sql::Element)> {
+fn pick_option(c: &Clarification, reply: &str) -> Option<serde_json::Value> {
     let r = reply
         .trim()
         .trim_end_matches(['.', '!', ')'])
@@ -514,9 +524,25 @@ fn pick_option(c: &Clarification, reply: &str) -> Option<(String, cbi_nl2sql::El
                     .find(|o| r.len() > 2 && o.label.to_lowercase().contains(&r.to_lowercase()))
             })
     };
-    by_number
-        .or_else(by_label)
-        .and_then(|o| payload_choice(&o.payload))
+    by_number.or_else(by_label).map(|o| o.payload.clone())
+}
+
+/// The generator the configuration asks for. Only the embedded generator exists so far; a
+/// configured model is reported and the embedded generator answers.
+fn generator_for(config: &Config) -> Arc<dyn SqlGenerator> {
+    if let Some(m) = config
+        .models
+        .primary
+        .as_ref()
+        .filter(|m| m.provider != "embedded")
+    {
+        tracing::warn!(
+            provider = %m.provider,
+            model = %m.model,
+            "language-model generation is not available in this build; the embedded generator answers"
+        );
+    }
+    Arc::new(EmbeddedGenerator::new())
 }
 
 #[cfg(test)]

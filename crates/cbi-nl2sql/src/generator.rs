@@ -1,9 +1,13 @@
 //! The embedded generator: question → validated SQL, with confidence, reasons, an explanation
 //! and, when the question is ambiguous, a clarifying question instead of a guess.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use cbi_types::{AugmentedSchema, Clarification, ClarificationOption, Intent, SqlDialect};
+use async_trait::async_trait;
+use cbi_types::{
+    AugmentedSchema, Clarification, ClarificationOption, ConversationContext, Intent, SqlDialect,
+    TokenUsage,
+};
 
 use crate::describe::describe;
 use crate::index::{Element, SchemaIndex};
@@ -156,4 +160,155 @@ pub fn payload_choice(v: &serde_json::Value) -> Option<(String, Element)> {
         _ => return None,
     };
     Some((phrase, e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The seam: every way of writing SQL for a question, behind one trait.
+
+/// What a [`SqlGenerator`] is asked: the question with what it needs to read it.
+#[derive(Debug, Clone)]
+pub struct GenerationRequest {
+    /// The question as the person wrote it (or, after a clarification, the original question).
+    pub question: String,
+    /// The conversation so far (earlier turns, focus, pending clarification).
+    pub context: ConversationContext,
+    /// The schema to answer over, augmented with profiles, values and the semantic file.
+    pub schema: Arc<AugmentedSchema>,
+    /// The dialect the SQL must be written in.
+    pub dialect: SqlDialect,
+    /// Domain knowledge that comes with the question (BIRD's evidence, a user's hint).
+    pub evidence: Option<String>,
+    /// Payloads of the options the person picked in answer to clarifying questions
+    /// ([`ClarificationOption::payload`]), opaque to everything but the generator that made them.
+    pub choices: Vec<serde_json::Value>,
+    /// "Today", for relative dates; the latest date in the data when absent.
+    pub reference_date: Option<chrono::NaiveDate>,
+    /// Ask a clarifying question when the question is ambiguous (benchmarks turn this off).
+    pub clarify: bool,
+}
+
+impl GenerationRequest {
+    /// A request with no conversation, evidence or choices.
+    pub fn new(
+        question: impl Into<String>,
+        schema: Arc<AugmentedSchema>,
+        dialect: SqlDialect,
+    ) -> Self {
+        GenerationRequest {
+            question: question.into(),
+            context: ConversationContext::default(),
+            schema,
+            dialect,
+            evidence: None,
+            choices: Vec::new(),
+            reference_date: None,
+            clarify: true,
+        }
+    }
+}
+
+/// One answer a generator proposes. The validator checks its SQL before anything runs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SqlCandidate {
+    /// The SQL, unless a clarifying question is asked instead.
+    pub sql: Option<String>,
+    /// 0..1, calibrated by the generator.
+    pub confidence: f32,
+    /// What lowered the confidence.
+    pub reasons: Vec<String>,
+    /// A sentence saying what is computed.
+    pub explanation: String,
+    pub intent: Intent,
+    /// Tables the answer reads, in order of importance (the first is the conversation's focus).
+    pub tables: Vec<String>,
+    /// The generator's structured reading, kept with the turn for follow-ups.
+    pub plan: Option<serde_json::Value>,
+    /// Answered from a verified question of the semantic file.
+    pub verified: bool,
+    /// A question back to the person instead of SQL.
+    pub clarification: Option<Clarification>,
+    /// Model tokens spent (zero for the embedded generator).
+    pub usage: TokenUsage,
+    /// Money spent, in US dollars.
+    pub cost_usd: f64,
+    /// Which generator wrote it (`embedded`, `local:…`, `openai:…`).
+    pub generator: String,
+}
+
+/// Writes SQL for a question: the embedded planner, a language-model pipeline, or a hybrid of
+/// the two. The engine picks one by configuration and knows nothing else of it; whatever it
+/// returns goes through the same validator.
+#[async_trait]
+pub trait SqlGenerator: Send + Sync + std::fmt::Debug {
+    /// `embedded`, `local:<model>`, `openai:<model>`, `hybrid:<…>`.
+    fn name(&self) -> &str;
+
+    /// Candidates, best first (at least one, or an error saying why there is none).
+    async fn generate(&self, request: &GenerationRequest) -> Result<Vec<SqlCandidate>>;
+}
+
+/// How many schemas [`EmbeddedGenerator`] keeps prepared at once.
+const PREPARED_SCHEMAS: usize = 32;
+
+/// The embedded, deterministic generator behind the [`SqlGenerator`] seam. It prepares each
+/// schema it is given once (the index that makes a question cost microseconds) and keeps the
+/// most recent few.
+#[derive(Debug, Default)]
+pub struct EmbeddedGenerator {
+    prepared: Mutex<Vec<(Arc<AugmentedSchema>, Arc<Prepared>)>>,
+}
+
+impl EmbeddedGenerator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The prepared form of `schema`, built on first use.
+    pub fn prepared(&self, schema: &Arc<AugmentedSchema>) -> Arc<Prepared> {
+        let lock = || self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, p)) = lock().iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
+            return p.clone();
+        }
+        let p = Arc::new(Prepared::new(schema.clone()));
+        let mut cache = lock();
+        if cache.len() >= PREPARED_SCHEMAS {
+            cache.remove(0);
+        }
+        cache.push((schema.clone(), p.clone()));
+        p
+    }
+}
+
+#[async_trait]
+impl SqlGenerator for EmbeddedGenerator {
+    fn name(&self) -> &str {
+        "embedded"
+    }
+
+    async fn generate(&self, request: &GenerationRequest) -> Result<Vec<SqlCandidate>> {
+        let prepared = self.prepared(&request.schema);
+        let opts = GenerateOptions {
+            dialect: request.dialect,
+            plan: PlanOptions {
+                reference_date: request.reference_date,
+                choices: request.choices.iter().filter_map(payload_choice).collect(),
+            },
+            clarify: request.clarify,
+        };
+        let g = generate(&prepared, &request.question, &opts)?;
+        Ok(vec![SqlCandidate {
+            tables: g.query.as_ref().map(|q| q.all_tables()).unwrap_or_default(),
+            plan: g.query.as_ref().and_then(|q| serde_json::to_value(q).ok()),
+            sql: g.sql,
+            confidence: g.confidence,
+            reasons: g.reasons,
+            explanation: g.explanation,
+            intent: g.intent,
+            verified: g.verified,
+            clarification: g.clarification,
+            usage: TokenUsage::default(),
+            cost_usd: 0.0,
+            generator: "embedded".into(),
+        }])
+    }
 }

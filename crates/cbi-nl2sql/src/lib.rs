@@ -38,7 +38,8 @@ pub use dialects::parser_dialect;
 pub use error::{Error, Result};
 pub use functions::{function_allowed, table_function_allowed};
 pub use generator::{
-    GenerateOptions, Generation, Prepared, element_payload, generate, payload_choice,
+    EmbeddedGenerator, GenerateOptions, Generation, GenerationRequest, Prepared, SqlCandidate,
+    SqlGenerator, element_payload, generate, payload_choice,
 };
 pub use index::{Element, SchemaIndex};
 pub use joins::{JoinGraph, JoinTree};

@@ -6,4 +6,5 @@ mod common;
 mod conversation;
 mod demo;
 mod hostile;
+mod seam;
 mod servers;
