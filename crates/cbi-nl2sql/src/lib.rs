@@ -24,6 +24,7 @@ pub mod index;
 mod joins;
 mod lexicon;
 pub mod link;
+pub mod model;
 pub mod plan;
 pub mod query;
 pub mod sql;
@@ -43,6 +44,7 @@ pub use generator::{
 };
 pub use index::{Element, SchemaIndex};
 pub use joins::{JoinGraph, JoinTree};
+pub use model::{HybridGenerator, ModelGenerator, ModelOptions, PromptBuilder, extract_sql};
 pub use plan::{Plan, PlanOptions};
 pub use query::SemanticQuery;
 pub use understand::{QueryUnderstander, Understanding};

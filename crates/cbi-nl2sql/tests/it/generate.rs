@@ -48,6 +48,11 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+/// The retail demo's augmented schema (tiny, with its semantic file), shared by the tests.
+pub fn demo_schema() -> Arc<cbi_types::AugmentedSchema> {
+    fixture().prepared.index.aug.clone()
+}
+
 /// Questions covering every construct, one line of SQL per dialect in the snapshot.
 const QUESTIONS: &[&str] = &[
     "How many customers are there?",

@@ -1,0 +1,399 @@
+//! The language-model path behind the [`SqlGenerator`] seam: a prompt built from the pruned
+//! schema, retrieved verified examples, evidence and the condensed conversation; robust SQL
+//! extraction from what the model says; and self-correction, where every problem the validator
+//! finds (all of them at once) goes back to the model for a bounded number of attempts.
+//! [`HybridGenerator`] answers with the embedded generator where its confidence is high and
+//! otherwise asks the model, offering the embedded reading as a hint.
+//!
+//! What is not here yet: schema-constrained decoding (the grammar field of the request is left
+//! empty), embedding-based retrieval, and execution-guided voting over several candidates.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cbi_schema::{RenderOptions, render_prompt};
+use cbi_types::{
+    AugmentedSchema, ChatMessage, CompletionRequest, ConversationContext, LanguageModel,
+    SqlDialect, TokenUsage,
+};
+
+use crate::generator::{EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator};
+use crate::validate::{SqlValidator, summarize};
+use crate::{Error, Result};
+
+/// How the model pipeline prompts and corrects.
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    /// Characters of schema text in the prompt (about 4 a token).
+    pub schema_budget_chars: usize,
+    /// Verified examples shown, most similar first.
+    pub examples: usize,
+    /// Earlier turns of the conversation shown (question and SQL each).
+    pub history_turns: usize,
+    /// Model calls for one question: the first answer and its corrections.
+    pub max_attempts: usize,
+    pub temperature: f32,
+    pub max_tokens: u32,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            schema_budget_chars: 6_000,
+            examples: 3,
+            history_turns: 4,
+            max_attempts: 3,
+            temperature: 0.0,
+            max_tokens: 400,
+        }
+    }
+}
+
+/// Builds the messages for one question. Deterministic: the same request gives the same
+/// prompt, so prompts are snapshot-tested.
+#[derive(Debug, Clone, Default)]
+pub struct PromptBuilder {
+    pub opts: ModelOptions,
+}
+
+impl PromptBuilder {
+    /// The system and user messages for `request`, with `focus` tables first in the schema and
+    /// `hint` (another generator's reading) offered as a starting point.
+    pub fn messages(
+        &self,
+        request: &GenerationRequest,
+        focus: &[String],
+        hint: Option<&str>,
+    ) -> Vec<ChatMessage> {
+        let d = request.dialect;
+        let system = format!(
+            "You write one {dialect} SELECT statement that answers the question over the database \
+             below. Use only the tables and columns shown; qualify columns when more than one \
+             table is joined; never modify data. Answer with the SQL in a ```sql block and \
+             nothing else.{dialect_notes}",
+            dialect = dialect_name(d),
+            dialect_notes = dialect_notes(d),
+        );
+        let schema = render_prompt(
+            &request.schema,
+            &RenderOptions {
+                budget_chars: self.opts.schema_budget_chars,
+                focus: focus.to_vec(),
+            },
+        );
+        let mut user = format!("Database:\n{schema}\n");
+        let terms = &request.schema.semantic.business_terms;
+        if !terms.is_empty() {
+            user.push_str("\nBusiness terms:\n");
+            for t in terms {
+                let (kind, sql) = match &t.target {
+                    cbi_types::TermTarget::Column(c) => ("column", c),
+                    cbi_types::TermTarget::Measure(m) => ("measure", m),
+                    cbi_types::TermTarget::Filter(f) => ("filter", f),
+                };
+                user.push_str(&format!("- {} ({kind}): {}\n", t.name, one_line(sql)));
+            }
+        }
+        let examples = examples(&request.schema, &request.question, self.opts.examples);
+        if !examples.is_empty() {
+            user.push_str("\nVerified examples:\n");
+            for (q, sql) in examples {
+                user.push_str(&format!("Q: {q}\nSQL: {}\n", one_line(sql)));
+            }
+        }
+        let history = history(&request.context, self.opts.history_turns);
+        if !history.is_empty() {
+            user.push_str("\nEarlier in this conversation:\n");
+            user.push_str(&history);
+        }
+        if let Some(e) = request.evidence.as_deref().filter(|e| !e.trim().is_empty()) {
+            user.push_str(&format!("\nKnown facts: {}\n", e.trim()));
+        }
+        if let Some(h) = hint {
+            user.push_str(&format!(
+                "\nA draft that may be wrong or incomplete:\n```sql\n{h}\n```\n"
+            ));
+        }
+        user.push_str(&format!("\nQuestion: {}\n", request.question.trim()));
+        vec![ChatMessage::system(system), ChatMessage::user(user)]
+    }
+}
+
+fn dialect_name(d: SqlDialect) -> &'static str {
+    match d {
+        SqlDialect::PostgreSql => "PostgreSQL",
+        SqlDialect::MySql => "MySQL",
+        SqlDialect::Sqlite => "SQLite",
+        SqlDialect::Oracle => "Oracle",
+        SqlDialect::Generic => "standard SQL",
+    }
+}
+
+fn dialect_notes(d: SqlDialect) -> &'static str {
+    match d {
+        SqlDialect::Sqlite => " Dates are text: use strftime('%Y', col) for years.",
+        SqlDialect::PostgreSql => " Use DATE_TRUNC and EXTRACT for dates.",
+        SqlDialect::MySql => " Use YEAR(), DATE_FORMAT() for dates and backticks for odd names.",
+        _ => "",
+    }
+}
+
+/// The verified questions of the semantic file most like `question`, by shared words.
+fn examples<'a>(schema: &'a AugmentedSchema, question: &str, k: usize) -> Vec<(&'a str, &'a str)> {
+    let words = word_set(question);
+    let mut scored: Vec<(usize, &str, &str)> = schema
+        .semantic
+        .verified_queries
+        .iter()
+        .map(|v| {
+            let shared = word_set(&v.question).intersection(&words).count();
+            (shared, v.question.as_str(), v.sql.as_str())
+        })
+        .filter(|(shared, _, _)| *shared > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(k).map(|(_, q, s)| (q, s)).collect()
+}
+
+fn word_set(s: &str) -> std::collections::BTreeSet<String> {
+    const STOP: &[&str] = &[
+        "the", "a", "an", "of", "in", "by", "for", "what", "is", "are", "how", "many", "which",
+        "to", "and", "was", "were", "each",
+    ];
+    s.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.len() > 1 && !STOP.contains(&w.as_str()))
+        .collect()
+}
+
+/// The last turns as question and SQL, oldest first: the resolved queries, not transcripts.
+fn history(ctx: &ConversationContext, n: usize) -> String {
+    let turns: Vec<_> = ctx.turns.iter().filter(|t| t.sql.is_some()).collect();
+    let start = turns.len().saturating_sub(n);
+    let mut out = String::new();
+    for t in &turns[start..] {
+        out.push_str(&format!("Q: {}\n", t.user_query.trim()));
+        if let Some(sql) = &t.sql {
+            out.push_str(&format!("SQL: {}\n", one_line(sql)));
+        }
+        if let Some(s) = &t.results_summary {
+            out.push_str(&format!("Result: {}\n", one_line(s)));
+        }
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The SQL in a model's answer: the first ```sql (or plain ```) block, else the text from the
+/// first `SELECT` or `WITH` to the first `;` or the end. None when there is no query at all.
+pub fn extract_sql(text: &str) -> Option<String> {
+    // The body of a fence whose opening marker ends at `start`.
+    let fenced = |start: usize| -> Option<String> {
+        let rest = text.get(start..)?;
+        let end = rest.find("```").unwrap_or(rest.len());
+        let body = rest[..end].trim();
+        (!body.is_empty()).then(|| body.to_string())
+    };
+    // ASCII lowercasing keeps byte offsets.
+    let lower = text.to_ascii_lowercase();
+    let candidate = if let Some(at) = lower.find("```sql") {
+        fenced(at + "```sql".len())
+    } else if let Some(at) = lower.find("```") {
+        fenced(at + 3)
+    } else {
+        None
+    };
+    let body = candidate.unwrap_or_else(|| text.to_string());
+    let lower = body.to_ascii_lowercase();
+    let start = ["select", "with"]
+        .iter()
+        .filter_map(|k| {
+            lower
+                .match_indices(k)
+                .find(|(i, _)| {
+                    let before = lower[..*i].chars().next_back();
+                    let after = lower[*i + k.len()..].chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && after.is_some_and(|c| c.is_whitespace() || c == '(')
+                })
+                .map(|(i, _)| i)
+        })
+        .min()?;
+    let sql = body[start..].trim();
+    let sql = match sql.find(';') {
+        Some(end) => &sql[..end],
+        None => sql,
+    };
+    let sql = sql.trim();
+    (!sql.is_empty()).then(|| sql.to_string())
+}
+
+/// A language model writing SQL, with self-correction against the validator.
+#[derive(Debug)]
+pub struct ModelGenerator {
+    model: Arc<dyn LanguageModel>,
+    name: String,
+    prompts: PromptBuilder,
+    /// Links the question to tables, so the schema in the prompt starts with them.
+    linker: EmbeddedGenerator,
+}
+
+impl ModelGenerator {
+    pub fn new(model: Arc<dyn LanguageModel>, opts: ModelOptions) -> Self {
+        ModelGenerator {
+            name: model.name().to_string(),
+            model,
+            prompts: PromptBuilder { opts },
+            linker: EmbeddedGenerator::new(),
+        }
+    }
+
+    /// Asks the model, corrects with the validator's problems, and returns the last SQL with
+    /// what it cost. `hint` is another generator's reading.
+    pub async fn answer(
+        &self,
+        request: &GenerationRequest,
+        hint: Option<&str>,
+    ) -> Result<SqlCandidate> {
+        let focus = self.focus(request).await;
+        let mut messages = self.prompts.messages(request, &focus, hint);
+        let validator = SqlValidator::new(request.dialect, Arc::new(request.schema.schema.clone()));
+        let mut usage = TokenUsage::default();
+        let mut reasons = Vec::new();
+        let attempts = self.prompts.opts.max_attempts.max(1);
+        let mut last: Option<String> = None;
+        for attempt in 1..=attempts {
+            let completion = self
+                .model
+                .complete(&CompletionRequest {
+                    messages: messages.clone(),
+                    max_tokens: Some(self.prompts.opts.max_tokens),
+                    temperature: Some(self.prompts.opts.temperature),
+                    ..CompletionRequest::default()
+                })
+                .await?;
+            usage.prompt_tokens += completion.usage.prompt_tokens;
+            usage.completion_tokens += completion.usage.completion_tokens;
+            let feedback = match extract_sql(&completion.text) {
+                None => "Your answer held no SQL query. Answer with one SELECT statement in a ```sql block.".to_string(),
+                Some(sql) => match validator.validate(&sql) {
+                    Ok(_) => {
+                        if attempt > 1 {
+                            reasons.push(format!("corrected after {} attempts", attempt));
+                        }
+                        let confidence = match attempt {
+                            1 => 0.75,
+                            2 => 0.6,
+                            _ => 0.5,
+                        };
+                        return Ok(SqlCandidate {
+                            sql: Some(sql),
+                            confidence,
+                            reasons,
+                            explanation: format!("Written by {} from the schema.", self.name),
+                            tables: focus,
+                            usage,
+                            generator: self.name.clone(),
+                            ..SqlCandidate::default()
+                        });
+                    }
+                    Err(problems) => {
+                        last = Some(sql.clone());
+                        format!(
+                            "That query cannot run: {}. Write a corrected query in a ```sql block.",
+                            summarize(&problems)
+                        )
+                    }
+                },
+            };
+            messages.push(ChatMessage::assistant(completion.text));
+            messages.push(ChatMessage::user(feedback));
+        }
+        Err(Error::NotUnderstood(format!(
+            "{} did not write a query that passes validation in {attempts} attempts{}",
+            self.name,
+            last.map(|s| format!(" (last: {s})")).unwrap_or_default()
+        )))
+    }
+
+    /// Tables the embedded linker reads in the question, for the schema's order.
+    async fn focus(&self, request: &GenerationRequest) -> Vec<String> {
+        let quiet = GenerationRequest {
+            clarify: false,
+            ..request.clone()
+        };
+        self.linker
+            .generate(&quiet)
+            .await
+            .ok()
+            .and_then(|c| c.into_iter().next())
+            .map(|c| c.tables)
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl SqlGenerator for ModelGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn generate(&self, request: &GenerationRequest) -> Result<Vec<SqlCandidate>> {
+        Ok(vec![self.answer(request, None).await?])
+    }
+}
+
+/// The embedded answer where its confidence is high, otherwise the model's, with the embedded
+/// reading offered to the model as a draft.
+#[derive(Debug)]
+pub struct HybridGenerator {
+    embedded: EmbeddedGenerator,
+    model: ModelGenerator,
+    /// The embedded confidence from which its answer is used as it is.
+    pub threshold: f32,
+    name: String,
+}
+
+impl HybridGenerator {
+    pub fn new(model: ModelGenerator, threshold: f32) -> Self {
+        HybridGenerator {
+            name: format!("hybrid:{}", model.name),
+            embedded: EmbeddedGenerator::new(),
+            model,
+            threshold,
+        }
+    }
+}
+
+#[async_trait]
+impl SqlGenerator for HybridGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn generate(&self, request: &GenerationRequest) -> Result<Vec<SqlCandidate>> {
+        let embedded = self.embedded.generate(request).await;
+        let first = embedded.as_ref().ok().and_then(|c| c.first().cloned());
+        if let Some(c) = &first {
+            // A clarifying question or a confident answer is the embedded generator's to give.
+            if c.clarification.is_some() || (c.sql.is_some() && c.confidence >= self.threshold) {
+                return Ok(vec![c.clone()]);
+            }
+        }
+        let hint = first.as_ref().and_then(|c| c.sql.clone());
+        match self.model.answer(request, hint.as_deref()).await {
+            Ok(m) => Ok(vec![m]),
+            // The model failed: the embedded reading, if any, with what happened.
+            Err(e) => match first {
+                Some(mut c) if c.sql.is_some() => {
+                    c.reasons.push(format!("the model could not answer: {e}"));
+                    Ok(vec![c])
+                }
+                _ => Err(e),
+            },
+        }
+    }
+}

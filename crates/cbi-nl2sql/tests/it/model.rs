@@ -1,0 +1,195 @@
+//! The model path with a scripted model: prompts (snapshot), SQL extraction, self-correction
+//! with every validator problem fed back, bounded attempts, and the hybrid's choice.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use cbi_nl2sql::{
+    GenerationRequest, HybridGenerator, ModelGenerator, ModelOptions, PromptBuilder, SqlGenerator,
+    extract_sql,
+};
+use cbi_types::{
+    ChatRole, Completion, CompletionRequest, ConversationTurn, Intent, LanguageModel, SqlDialect,
+    TokenUsage,
+};
+
+use crate::generate::demo_schema;
+
+/// Answers with the scripted texts in order, and keeps every request.
+#[derive(Debug)]
+struct Scripted {
+    answers: Mutex<Vec<String>>,
+    seen: Mutex<Vec<CompletionRequest>>,
+}
+
+impl Scripted {
+    fn new(answers: &[&str]) -> Arc<Scripted> {
+        Arc::new(Scripted {
+            answers: Mutex::new(answers.iter().rev().map(|s| s.to_string()).collect()),
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl LanguageModel for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    async fn complete(&self, request: &CompletionRequest) -> cbi_types::Result<Completion> {
+        self.seen.lock().unwrap().push(request.clone());
+        let text = self
+            .answers
+            .lock()
+            .unwrap()
+            .pop()
+            .ok_or_else(|| cbi_types::Error::Model("no more answers".into()))?;
+        Ok(Completion {
+            text,
+            usage: TokenUsage {
+                prompt_tokens: 100,
+                completion_tokens: 10,
+            },
+            model: "scripted".into(),
+            ..Completion::default()
+        })
+    }
+}
+
+fn request(question: &str) -> GenerationRequest {
+    GenerationRequest::new(question, demo_schema(), SqlDialect::Sqlite)
+}
+
+/// Runs a future on a runtime of its own (the demo fixture blocks on one while it is built, so
+/// requests are made before entering this).
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn extraction() {
+    let check = |text: &str, expect: Option<&str>| {
+        assert_eq!(extract_sql(text).as_deref(), expect, "{text}");
+    };
+    check("```sql\nSELECT 1;\n```", Some("SELECT 1"));
+    check(
+        "Here you go:\n```SQL\nSELECT a\nFROM t\n```\nThis counts.",
+        Some("SELECT a\nFROM t"),
+    );
+    check(
+        "```\nWITH x AS (SELECT 1) SELECT * FROM x\n```",
+        Some("WITH x AS (SELECT 1) SELECT * FROM x"),
+    );
+    check(
+        "The answer is SELECT count(*) FROM t; because…",
+        Some("SELECT count(*) FROM t"),
+    );
+    check("I selected nothing, sorry.", None);
+    check("", None);
+}
+
+#[test]
+fn the_prompt_is_pruned_and_carries_examples_history_and_evidence() {
+    let mut r = request("What was the revenue by region in 2023?");
+    r.evidence = Some("revenue counts order lines after discount".into());
+    r.context.push_turn(
+        ConversationTurn {
+            turn_id: 1,
+            timestamp: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            user_query: "How many orders are there?".into(),
+            sql: Some("SELECT COUNT(*) FROM orders".into()),
+            results_summary: Some("1 row".into()),
+            entities_mentioned: vec!["orders".into()],
+            intent: Intent::Query,
+            plan: None,
+        },
+        10,
+    );
+    let b = PromptBuilder {
+        opts: ModelOptions {
+            schema_budget_chars: 1_500,
+            ..ModelOptions::default()
+        },
+    };
+    let m = b.messages(&r, &["orders".into(), "regions".into()], Some("SELECT 1"));
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].role, ChatRole::System);
+    let user = &m[1].content;
+    assert!(user.contains("Verified examples:"), "{user}");
+    assert!(
+        user.contains("Q: How many orders are there?\nSQL: SELECT COUNT(*) FROM orders"),
+        "{user}"
+    );
+    assert!(
+        user.contains("Known facts: revenue counts order lines"),
+        "{user}"
+    );
+    assert!(user.contains("```sql\nSELECT 1\n```"), "{user}");
+    assert!(
+        user.ends_with("Question: What was the revenue by region in 2023?\n"),
+        "{user}"
+    );
+    insta::assert_snapshot!("model_prompt", format!("{}\n---\n{}", m[0].content, user));
+}
+
+#[test]
+fn every_problem_goes_back_and_the_corrected_query_is_answered() {
+    let r = request("List the regions");
+    let model = Scripted::new(&[
+        "```sql\nSELECT regoin, pg_sleep(1) FROM regions\n```",
+        "Sorry:\n```sql\nSELECT name FROM regions ORDER BY name;\n```",
+    ]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let c = run(g.generate(&r)).unwrap();
+    assert_eq!(
+        c[0].sql.as_deref(),
+        Some("SELECT name FROM regions ORDER BY name")
+    );
+    assert_eq!(c[0].usage.prompt_tokens, 200);
+    assert!(c[0].reasons[0].contains("corrected after 2 attempts"));
+    let seen = model.seen.lock().unwrap();
+    let feedback = &seen[1].messages.last().unwrap().content;
+    // Both problems at once: the unknown column and the refused function.
+    assert!(feedback.contains("`regoin`"), "{feedback}");
+    assert!(feedback.contains("`pg_sleep` is not allowed"), "{feedback}");
+    assert_eq!(seen[1].messages.len(), 4);
+}
+
+#[test]
+fn attempts_are_bounded() {
+    let r = request("List the regions");
+    let model = Scripted::new(&["no idea", "DELETE FROM orders", "still nothing"]);
+    let g = ModelGenerator::new(
+        model.clone(),
+        ModelOptions {
+            max_attempts: 3,
+            ..ModelOptions::default()
+        },
+    );
+    let e = run(g.generate(&r)).unwrap_err();
+    assert!(e.to_string().contains("in 3 attempts"), "{e}");
+    assert_eq!(model.seen.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn the_hybrid_keeps_confident_embedded_answers_and_asks_the_model_otherwise() {
+    let known = request("How many customers are there?");
+    let unknown = request("qwzx flurb snorkel gadget thingamajig");
+    let model = Scripted::new(&["```sql\nSELECT COUNT(*) FROM customers\n```"]);
+    let h = HybridGenerator::new(
+        ModelGenerator::new(model.clone(), ModelOptions::default()),
+        0.9,
+    );
+    let c = run(h.generate(&known)).unwrap();
+    assert_eq!(c[0].generator, "embedded");
+    assert!(model.seen.lock().unwrap().is_empty());
+    // Words the embedded generator cannot place: the model answers, shown the draft if any.
+    let c = run(h.generate(&unknown)).unwrap();
+    assert_eq!(c[0].generator, "scripted");
+    assert_eq!(model.seen.lock().unwrap().len(), 1);
+}
