@@ -126,7 +126,10 @@ impl OneChoice for OllamaChat {
                 return Err(t.server(error));
             }
             let usage = usage(&wire);
-            let text = wire.message.map(|m| m.content).unwrap_or_default();
+            let Some(message) = wire.message else {
+                return Err(t.malformed("the answer has no message"));
+            };
+            let text = message.content;
             return Ok(client::completion(
                 vec![text],
                 usage,
