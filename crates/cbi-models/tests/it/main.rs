@@ -6,5 +6,6 @@ mod cohere;
 mod config;
 mod ollama;
 mod openai;
+mod router;
 mod server;
 mod vendor;
