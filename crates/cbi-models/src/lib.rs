@@ -43,8 +43,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use ollama::OllamaChat;
 pub use openai::OpenAiChat;
 pub use router::{
-    Accounting, BreakerPolicy, ModelProfile, ModelRouter, Prefer, Requirements, RetryPolicy,
-    RouterBuilder, Usage,
+    Accounting, BreakerPolicy, ESTIMATED_COMPLETION_TOKENS, ModelProfile, ModelRouter, Prefer,
+    Requirements, RetryPolicy, RouterBuilder, Usage,
 };
 
 /// Default base URLs of the vendors, for reference and for [`from_config`].
