@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 /// How long a provider waits for a whole answer when the configuration says nothing.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Largest whole (non-streamed) answer read; chat answers are kilobytes, so anything near this
+/// is a misbehaving server, not a completion.
+const MAX_ANSWER_BYTES: usize = 32 << 20;
+
 /// Longest vendor error text kept in a message.
 const MAX_MESSAGE_CHARS: usize = 500;
 
@@ -95,6 +99,12 @@ impl Transport {
             let mut bytes = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| self.body_error(e))? {
                 bytes.extend_from_slice(&chunk);
+                if bytes.len() > MAX_ANSWER_BYTES {
+                    return Err(self.malformed(format!(
+                        "the answer is larger than {} MiB",
+                        MAX_ANSWER_BYTES >> 20
+                    )));
+                }
             }
             Ok(bytes)
         })
