@@ -1,0 +1,154 @@
+//! Language models over HTTP for cbi, and the router that makes several of them one.
+//!
+//! Each provider implements [`cbi_types::LanguageModel`] for one vendor API, speaking its
+//! documented wire format, streamed and not: [`OpenAiChat`] (OpenAI Chat Completions and every
+//! compatible server — vLLM, the llama.cpp server, LM Studio), [`AnthropicChat`] (Messages),
+//! [`CohereChat`] (Chat v2) and [`OllamaChat`] (`/api/chat`). Every client takes a base URL.
+//! Vendor wire types stay private to their module; callers see only `cbi_types`' requests and
+//! completions. API keys come from the configuration or the vendor's usual environment
+//! variable, and never appear in `Debug` output, logs or error messages.
+//!
+//! [`ModelRouter`] is itself a `LanguageModel`: it picks among routes by [`Requirements`]
+//! (quality, latency, cost, context), falls back along an ordered chain, retries with backoff and
+//! jitter honouring `Retry-After`, enforces a timeout and a per-provider concurrency limit,
+//! opens a circuit breaker on a failing provider, and accounts tokens and cost per session and
+//! in total.
+//!
+//! The main entry point is [`from_config`], which turns one `models.*` entry of the
+//! configuration into a model.
+//!
+//! This crate is not a local model runtime (GGUF), not an embedding client and not a prompt
+//! builder; those live elsewhere. It has no retry or fallback logic inside the providers: a
+//! provider makes one attempt and reports what happened, and the router decides what to do.
+
+mod anthropic;
+mod client;
+mod cohere;
+mod error;
+mod ollama;
+mod openai;
+mod router;
+mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cbi_types::LanguageModel;
+use cbi_types::config::{ModelConfig, Secret};
+
+pub use anthropic::AnthropicChat;
+pub use client::DEFAULT_TIMEOUT;
+pub use cohere::CohereChat;
+pub use error::{Error, ErrorKind, Result};
+pub use ollama::OllamaChat;
+pub use openai::OpenAiChat;
+pub use router::{
+    Accounting, BreakerPolicy, ESTIMATED_COMPLETION_TOKENS, ModelProfile, ModelRouter, Prefer,
+    Requirements, RetryPolicy, RouterBuilder, Usage,
+};
+
+/// Default base URLs of the vendors, for reference and for [`from_config`].
+pub mod defaults {
+    pub use crate::anthropic::{
+        API_VERSION as ANTHROPIC_VERSION, DEFAULT_BASE_URL as ANTHROPIC,
+        DEFAULT_MAX_TOKENS as ANTHROPIC_MAX_TOKENS,
+    };
+    pub use crate::cohere::DEFAULT_BASE_URL as COHERE;
+    pub use crate::ollama::DEFAULT_BASE_URL as OLLAMA;
+    pub use crate::openai::DEFAULT_BASE_URL as OPENAI;
+}
+
+/// Builds the model one `models.*` entry of the configuration describes, reading missing keys
+/// from the process environment (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `CO_API_KEY` or
+/// `COHERE_API_KEY`).
+///
+/// Providers: `openai`, `openai-compatible` (needs `base_url`), `anthropic`, `cohere`,
+/// `ollama`. The local providers of the configuration (`embedded`, `gguf`,
+/// `local-embedding`) are not built here.
+pub fn from_config(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
+    from_config_with_env(config, |name| std::env::var(name).ok())
+}
+
+/// [`from_config`] with the environment given as a function, for tests and for callers that
+/// keep their own.
+pub fn from_config_with_env(
+    config: &ModelConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn LanguageModel>> {
+    let configured = config
+        .api_key
+        .clone()
+        .filter(|k| !k.expose().trim().is_empty());
+    let from_env = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+            .map(Secret::new)
+    };
+    let required = |provider: &'static str, names: &[&'static str]| {
+        configured
+            .clone()
+            .or_else(|| from_env(names))
+            .ok_or(Error::MissingApiKey {
+                provider,
+                env: names[0],
+            })
+    };
+    let base = |default: &str| {
+        config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let timeout = Duration::from_secs(config.timeout_secs.unwrap_or(DEFAULT_TIMEOUT.as_secs()));
+    let (max_tokens, temperature) = (config.max_tokens, config.temperature);
+    let model = config.model.clone();
+    Ok(match config.provider.as_str() {
+        "openai" => Arc::new(
+            OpenAiChat::new(
+                &base(defaults::OPENAI),
+                model,
+                Some(required("openai", &["OPENAI_API_KEY"])?),
+            )?
+            .with_timeout(timeout)
+            .with_defaults(max_tokens, temperature),
+        ),
+        "openai-compatible" => {
+            // Never send the user's OpenAI key to some other server: only a configured key.
+            let Some(url) = config.base_url.as_deref() else {
+                return Err(Error::MissingBaseUrl {
+                    provider: "openai-compatible",
+                });
+            };
+            Arc::new(
+                OpenAiChat::compatible(url, model, configured)?
+                    .with_timeout(timeout)
+                    .with_defaults(max_tokens, temperature),
+            )
+        }
+        "anthropic" => Arc::new(
+            AnthropicChat::new(
+                &base(defaults::ANTHROPIC),
+                model,
+                Some(required("anthropic", &["ANTHROPIC_API_KEY"])?),
+            )?
+            .with_timeout(timeout)
+            .with_defaults(max_tokens, temperature),
+        ),
+        "cohere" => Arc::new(
+            CohereChat::new(
+                &base(defaults::COHERE),
+                model,
+                Some(required("cohere", &["CO_API_KEY", "COHERE_API_KEY"])?),
+            )?
+            .with_timeout(timeout)
+            .with_defaults(max_tokens, temperature),
+        ),
+        "ollama" => Arc::new(
+            OllamaChat::new(&base(defaults::OLLAMA), model, configured)?
+                .with_timeout(timeout)
+                .with_defaults(max_tokens, temperature),
+        ),
+        other => return Err(Error::UnknownProvider(other.to_owned())),
+    })
+}
