@@ -77,12 +77,13 @@ pub struct ConversationalBiEngine {
 impl ConversationalBiEngine {
     /// An engine configured by a configuration file (sessions in the configured store).
     pub async fn new(config: Config) -> Result<Self> {
+        // A configured model that cannot be set up is an error here, not a silent fallback.
+        let generator = generator_from_config(&config)?;
         let sessions = Arc::new(SessionManager::open(&config.session).await?);
-        Ok(Self::with_sessions(
-            config,
-            sessions,
-            EngineOptions::default(),
-        ))
+        Ok(
+            Self::with_sessions(config, sessions, EngineOptions::default())
+                .with_generator(generator),
+        )
     }
 
     /// An engine over an existing session manager (in-memory sessions for tests and benchmarks).
@@ -527,22 +528,76 @@ fn pick_option(c: &Clarification, reply: &str) -> Option<serde_json::Value> {
     by_number.or_else(by_label).map(|o| o.payload.clone())
 }
 
-/// The generator the configuration asks for. Only the embedded generator exists so far; a
-/// configured model is reported and the embedded generator answers.
-fn generator_for(config: &Config) -> Arc<dyn SqlGenerator> {
-    if let Some(m) = config
+/// The generator the configuration asks for: the embedded generator when no model is
+/// configured (or `provider: embedded`); otherwise the hybrid — the embedded answer where its
+/// confidence is high, else the configured model (with `models.fallback` behind it through the
+/// router: retries, breaker, accounting), shown the embedded reading as a draft.
+pub fn generator_from_config(config: &Config) -> Result<Arc<dyn SqlGenerator>> {
+    let Some(primary) = config
         .models
         .primary
         .as_ref()
         .filter(|m| m.provider != "embedded")
-    {
-        tracing::warn!(
-            provider = %m.provider,
-            model = %m.model,
-            "language-model generation is not available in this build; the embedded generator answers"
-        );
+    else {
+        return Ok(Arc::new(EmbeddedGenerator::new()));
+    };
+    model_generator(primary, config.models.fallback.as_ref())
+}
+
+/// The hybrid over a configured model: the embedded answer at or above this confidence is used
+/// as it is.
+pub const HYBRID_THRESHOLD: f32 = 0.9;
+
+#[cfg(feature = "models")]
+fn model_generator(
+    primary: &cbi_types::config::ModelConfig,
+    fallback: Option<&cbi_types::config::ModelConfig>,
+) -> Result<Arc<dyn SqlGenerator>> {
+    use cbi_nl2sql::{HybridGenerator, ModelGenerator, ModelOptions};
+    let open = |m: &cbi_types::config::ModelConfig| {
+        cbi_models::from_config(m).map_err(|e| Error::Model(format!("models.{}: {e}", m.provider)))
+    };
+    let mut router = cbi_models::ModelRouter::builder().route(
+        open(primary)?,
+        cbi_models::ModelProfile {
+            quality: 1.0,
+            ..cbi_models::ModelProfile::default()
+        },
+    );
+    if let Some(f) = fallback.filter(|f| f.provider != "embedded") {
+        router = router.route(open(f)?, cbi_models::ModelProfile::default());
     }
-    Arc::new(EmbeddedGenerator::new())
+    let mut opts = ModelOptions::default();
+    if let Some(t) = primary.max_tokens {
+        opts.max_tokens = t;
+    }
+    if let Some(t) = primary.temperature {
+        opts.temperature = t;
+    }
+    let model = ModelGenerator::new(Arc::new(router.build()), opts)
+        .with_name(format!("{}:{}", primary.provider, primary.model));
+    Ok(Arc::new(HybridGenerator::new(model, HYBRID_THRESHOLD)))
+}
+
+#[cfg(not(feature = "models"))]
+fn model_generator(
+    primary: &cbi_types::config::ModelConfig,
+    _fallback: Option<&cbi_types::config::ModelConfig>,
+) -> Result<Arc<dyn SqlGenerator>> {
+    Err(Error::Model(format!(
+        "models.primary: provider `{}` needs cbi built with the `models` feature",
+        primary.provider
+    )))
+}
+
+/// [`generator_from_config`], falling back to the embedded generator (with a warning) where
+/// the configured model cannot be set up, for constructors that cannot fail.
+fn generator_for(config: &Config) -> Arc<dyn SqlGenerator> {
+    generator_from_config(config).unwrap_or_else(|e| {
+        // Front ends that want to tell the person call `generator_from_config` themselves.
+        tracing::debug!(error = %e, "the configured model is not available; the embedded generator answers");
+        Arc::new(EmbeddedGenerator::new())
+    })
 }
 
 #[cfg(test)]

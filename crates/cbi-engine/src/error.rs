@@ -26,6 +26,10 @@ pub enum Error {
     /// Nothing to act on ("export that" with no earlier answer, an empty question).
     #[error("{0}")]
     Nothing(String),
+    /// The configured language model cannot be set up (unknown provider, missing key, a
+    /// provider this build lacks).
+    #[error("{0}")]
+    Model(String),
 }
 
 /// Results of this crate.

@@ -15,6 +15,6 @@ mod engine;
 mod error;
 mod response;
 
-pub use engine::{ConversationalBiEngine, EngineOptions};
+pub use engine::{ConversationalBiEngine, EngineOptions, HYBRID_THRESHOLD, generator_from_config};
 pub use error::{Error, Result};
 pub use response::{ConfidenceBand, QueryResponse, Timings, summarize_result};

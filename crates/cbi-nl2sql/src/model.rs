@@ -251,6 +251,12 @@ impl ModelGenerator {
         }
     }
 
+    /// The same generator under another name (`openai:gpt-4o`), for reports and answers.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// Asks the model, corrects with the validator's problems, and returns the last SQL with
     /// what it cost. `hint` is another generator's reading.
     pub async fn answer(

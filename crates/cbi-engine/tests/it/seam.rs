@@ -101,3 +101,76 @@ async fn what_another_generator_writes_is_refused_like_anything_else() {
         );
     }
 }
+
+/// A configured OpenAI-compatible server answers what the embedded generator cannot place,
+/// through the hybrid, the router and the same validator; a confident embedded answer never
+/// reaches the model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_model_answers_through_the_hybrid() {
+    use axum::routing::post;
+    let calls = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let seen = calls.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(body);
+                axum::Json(serde_json::json!({
+                    "id": "x", "object": "chat.completion", "model": "m",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                        "message": {"role": "assistant",
+                            "content": "```sql\nSELECT name FROM regions ORDER BY name\n```"}}],
+                    "usage": {"prompt_tokens": 321, "completion_tokens": 12, "total_tokens": 333}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut config = cbi_types::Config::default();
+    config.models.primary = Some(cbi_types::config::ModelConfig {
+        provider: "openai-compatible".into(),
+        model: "m".into(),
+        api_key: None,
+        base_url: Some(format!("http://{addr}/v1")),
+        path: None,
+        max_tokens: None,
+        temperature: None,
+        timeout_secs: Some(5),
+    });
+    let generator = cbi_engine::generator_from_config(&config).unwrap();
+    assert_eq!(generator.name(), "hybrid:openai-compatible:m");
+    let demo = Demo::of(cbi_demo::DemoSize::TINY);
+    let engine = engine_with(config, false).with_generator(generator);
+    let key = engine
+        .attach(&demo.path.to_string_lossy(), SemanticModel::default())
+        .await
+        .unwrap();
+    let s = engine.create_session_for("t", &key).await.unwrap();
+    let r = engine
+        .process_query(s, "How many customers are there?")
+        .await
+        .unwrap();
+    assert_eq!(r.result.unwrap().rows[0][0], cbi_types::Value::Int(142));
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "a confident embedded answer asks no model"
+    );
+    let r = engine
+        .process_query(s, "qwzx flurb snorkel gadget thingamajig")
+        .await
+        .unwrap();
+    assert_eq!(r.result.unwrap().rows.len(), 5);
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["model"], "m");
+    let prompt = calls[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(prompt.contains("CREATE TABLE regions"), "{prompt}");
+    assert!(
+        prompt.contains("Q: How many customers are there?"),
+        "{prompt}"
+    );
+}

@@ -40,7 +40,17 @@ impl Conversation {
             None => SemanticModel::default(),
         };
         let key = database_key(&url);
+        // A configured model that cannot be set up (no key, unknown provider) is said once; the
+        // embedded generator answers instead.
+        let generator = cbi_engine::generator_from_config(&config);
         let engine = ConversationalBiEngine::with_sessions(config, sessions, opts);
+        let engine = match generator {
+            Ok(g) => engine.with_generator(g),
+            Err(e) => {
+                eprintln!("warning: {e}; the embedded generator answers");
+                engine
+            }
+        };
         engine.attach_connection(&key, conn.clone(), model);
         Ok(Conversation {
             engine,
