@@ -218,16 +218,33 @@ impl ConversationalBiEngine {
     /// Answers a question in a session: generates SQL, validates it, runs it read-only and
     /// records the turn.
     pub async fn process_query(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
-        self.answer(session, question, true).await
+        self.answer(session, question, true, None).await
     }
 
     /// Like [`ConversationalBiEngine::process_query`] but without running the SQL (the
     /// response has no result). For benchmarks and `--dry-run`.
     pub async fn generate_only(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
-        self.answer(session, question, false).await
+        self.answer(session, question, false, None).await
     }
 
-    async fn answer(&self, id: SessionId, question: &str, execute: bool) -> Result<QueryResponse> {
+    /// [`generate_only`](Self::generate_only) with domain knowledge that comes with the
+    /// question (BIRD's and bizdev's evidence), handed to the generator.
+    pub async fn generate_with_evidence(
+        &self,
+        session: SessionId,
+        question: &str,
+        evidence: Option<&str>,
+    ) -> Result<QueryResponse> {
+        self.answer(session, question, false, evidence).await
+    }
+
+    async fn answer(
+        &self,
+        id: SessionId,
+        question: &str,
+        execute: bool,
+        evidence: Option<&str>,
+    ) -> Result<QueryResponse> {
         let t0 = Instant::now();
         let question = question.trim();
         if question.is_empty() {
@@ -261,7 +278,7 @@ impl ConversationalBiEngine {
             context: session.context.clone(),
             schema: ready.schema.clone(),
             dialect: db.conn.dialect(),
-            evidence: None,
+            evidence: evidence.map(str::to_string),
             choices,
             reference_date: self.opts.reference_date,
             clarify: self.opts.clarify,
@@ -305,6 +322,8 @@ impl ConversationalBiEngine {
                 clarification: Some(clarification),
                 export_path: None,
                 timings,
+                generator: generation.generator.clone(),
+                usage: generation.usage,
             });
         }
 
@@ -364,6 +383,8 @@ impl ConversationalBiEngine {
             clarification: None,
             export_path: None,
             timings,
+            generator: generation.generator,
+            usage: generation.usage,
         })
     }
 
@@ -438,6 +459,8 @@ impl ConversationalBiEngine {
             clarification: None,
             export_path: path,
             timings,
+            generator: String::new(),
+            usage: cbi_types::TokenUsage::default(),
         })
     }
 
@@ -542,6 +565,101 @@ pub fn generator_from_config(config: &Config) -> Result<Arc<dyn SqlGenerator>> {
         return Ok(Arc::new(EmbeddedGenerator::new()));
     };
     model_generator(primary, config.models.fallback.as_ref())
+}
+
+/// The generator a `--model` spec names:
+///
+/// - `embedded`: the embedded generator;
+/// - `<provider>:<model>[@<base_url>]`: the model pipeline alone (`openai:gpt-4o-mini`,
+///   `ollama:qwen2.5-coder:1.5b`, `openai-compatible:qwen@http://127.0.0.1:8080/v1`);
+/// - `hybrid:<provider>:<model>[@<base_url>]`: the embedded answer where confident, else the
+///   model;
+/// - `naive:<provider>:<model>[@<base_url>]`: the baseline — whole schema and question, one
+///   greedy call, no examples, no correction.
+///
+/// API keys, timeouts and a base URL not given in the spec come from `models.primary` when its
+/// provider is the same, then from the environment.
+pub fn generator_from_spec(spec: &str, config: &Config) -> Result<Arc<dyn SqlGenerator>> {
+    let spec = spec.trim();
+    if spec == "embedded" {
+        return Ok(Arc::new(EmbeddedGenerator::new()));
+    }
+    let (mode, rest) = match spec.split_once(':') {
+        Some(("hybrid", rest)) => ("hybrid", rest),
+        Some(("naive", rest)) => ("naive", rest),
+        _ => ("model", spec),
+    };
+    let (rest, base_url) = match rest.split_once('@') {
+        Some((r, url)) => (r, Some(url.to_string())),
+        None => (rest, None),
+    };
+    let Some((provider, model)) = rest
+        .split_once(':')
+        .filter(|(p, m)| !p.is_empty() && !m.is_empty())
+    else {
+        return Err(Error::Model(format!(
+            "--model `{spec}`: expected embedded, <provider>:<model>, hybrid:<provider>:<model> \
+             or naive:<provider>:<model>"
+        )));
+    };
+    if provider == "local" {
+        return Err(Error::Model(
+            "--model local:<gguf>: the in-process GGUF provider is not built yet; serve the model \
+             with an OpenAI-compatible server and use openai-compatible:<model>@<url>"
+                .into(),
+        ));
+    }
+    let mut m = config
+        .models
+        .primary
+        .clone()
+        .filter(|p| p.provider == provider)
+        .unwrap_or(cbi_types::config::ModelConfig {
+            provider: provider.to_string(),
+            model: String::new(),
+            api_key: None,
+            base_url: None,
+            path: None,
+            max_tokens: None,
+            temperature: None,
+            timeout_secs: None,
+        });
+    m.model = model.to_string();
+    if base_url.is_some() {
+        m.base_url = base_url;
+    }
+    spec_generator(mode, spec, &m)
+}
+
+#[cfg(feature = "models")]
+fn spec_generator(
+    mode: &str,
+    spec: &str,
+    m: &cbi_types::config::ModelConfig,
+) -> Result<Arc<dyn SqlGenerator>> {
+    use cbi_nl2sql::{HybridGenerator, ModelGenerator, ModelOptions, NaiveGenerator};
+    let llm =
+        cbi_models::from_config(m).map_err(|e| Error::Model(format!("--model {spec}: {e}")))?;
+    let name = format!("{}:{}", m.provider, m.model);
+    Ok(match mode {
+        "naive" => Arc::new(NaiveGenerator::new(llm, format!("naive:{name}"))),
+        "hybrid" => Arc::new(HybridGenerator::new(
+            ModelGenerator::new(llm, ModelOptions::default()).with_name(name),
+            HYBRID_THRESHOLD,
+        )),
+        _ => Arc::new(ModelGenerator::new(llm, ModelOptions::default()).with_name(name)),
+    })
+}
+
+#[cfg(not(feature = "models"))]
+fn spec_generator(
+    _mode: &str,
+    spec: &str,
+    _m: &cbi_types::config::ModelConfig,
+) -> Result<Arc<dyn SqlGenerator>> {
+    Err(Error::Model(format!(
+        "--model {spec}: this build of cbi has no language models (feature `models`)"
+    )))
 }
 
 /// The hybrid over a configured model: the embedded answer at or above this confidence is used

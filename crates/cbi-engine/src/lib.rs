@@ -15,6 +15,9 @@ mod engine;
 mod error;
 mod response;
 
-pub use engine::{ConversationalBiEngine, EngineOptions, HYBRID_THRESHOLD, generator_from_config};
+pub use engine::{
+    ConversationalBiEngine, EngineOptions, HYBRID_THRESHOLD, generator_from_config,
+    generator_from_spec,
+};
 pub use error::{Error, Result};
 pub use response::{ConfidenceBand, QueryResponse, Timings, summarize_result};

@@ -78,6 +78,10 @@ pub struct QueryResponse {
     /// A file name the person asked to export to ("export that to sales.csv").
     pub export_path: Option<String>,
     pub timings: Timings,
+    /// Which generator wrote the SQL (`embedded`, `hybrid:openai:gpt-4o-mini`, …).
+    pub generator: String,
+    /// Model tokens spent on this answer (zero for the embedded generator).
+    pub usage: cbi_types::TokenUsage,
 }
 
 /// A one-line summary of a result for people and for the conversation history.

@@ -44,7 +44,9 @@ pub use generator::{
 };
 pub use index::{Element, SchemaIndex};
 pub use joins::{JoinGraph, JoinTree};
-pub use model::{HybridGenerator, ModelGenerator, ModelOptions, PromptBuilder, extract_sql};
+pub use model::{
+    HybridGenerator, ModelGenerator, ModelOptions, NaiveGenerator, PromptBuilder, extract_sql,
+};
 pub use plan::{Plan, PlanOptions};
 pub use query::SemanticQuery;
 pub use understand::{QueryUnderstander, Understanding};

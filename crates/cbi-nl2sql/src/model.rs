@@ -403,3 +403,69 @@ impl SqlGenerator for HybridGenerator {
         }
     }
 }
+
+/// The baseline the model path is measured against: the whole schema as DDL and the question,
+/// one greedy call, no examples, no conversation, no evidence, no correction.
+#[derive(Debug)]
+pub struct NaiveGenerator {
+    model: Arc<dyn LanguageModel>,
+    name: String,
+    max_tokens: u32,
+}
+
+impl NaiveGenerator {
+    pub fn new(model: Arc<dyn LanguageModel>, name: impl Into<String>) -> Self {
+        NaiveGenerator {
+            model,
+            name: name.into(),
+            max_tokens: ModelOptions::default().max_tokens,
+        }
+    }
+
+    /// The two messages of the baseline.
+    pub fn messages(&self, request: &GenerationRequest) -> Vec<ChatMessage> {
+        let schema = render_prompt(
+            &request.schema,
+            &RenderOptions {
+                budget_chars: usize::MAX,
+                focus: Vec::new(),
+            },
+        );
+        vec![
+            ChatMessage::system(format!(
+                "Write one {} SQL query that answers the question. Answer with the SQL only.",
+                dialect_name(request.dialect)
+            )),
+            ChatMessage::user(format!("{schema}\nQuestion: {}", request.question.trim())),
+        ]
+    }
+}
+
+#[async_trait]
+impl SqlGenerator for NaiveGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn generate(&self, request: &GenerationRequest) -> Result<Vec<SqlCandidate>> {
+        let completion = self
+            .model
+            .complete(&CompletionRequest {
+                messages: self.messages(request),
+                max_tokens: Some(self.max_tokens),
+                temperature: Some(0.0),
+                ..CompletionRequest::default()
+            })
+            .await?;
+        let sql = extract_sql(&completion.text)
+            .ok_or_else(|| Error::NotUnderstood(format!("{} answered without SQL", self.name)))?;
+        Ok(vec![SqlCandidate {
+            sql: Some(sql),
+            confidence: 0.5,
+            explanation: format!("Written by {} from the whole schema.", self.name),
+            usage: completion.usage,
+            generator: self.name.clone(),
+            ..SqlCandidate::default()
+        }])
+    }
+}

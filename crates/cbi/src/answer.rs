@@ -232,6 +232,8 @@ mod tests {
             clarification: None,
             export_path: None,
             timings: Timings::default(),
+            generator: "embedded".into(),
+            usage: cbi_types::TokenUsage::default(),
         }
     }
 

@@ -117,6 +117,13 @@ pub struct AskArgs {
     /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
     #[arg(long, value_name = "FILE")]
     pub semantic: Option<PathBuf>,
+
+    /// Which generator writes the SQL: `embedded`, `<provider>:<model>[@<base_url>]`
+    /// (openai, openai-compatible, anthropic, cohere, ollama), `hybrid:<provider>:<model>` or
+    /// `naive:<provider>:<model>` [default: models.primary from the config file, as a hybrid,
+    /// else embedded]
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
 }
 
 impl AskArgs {
@@ -141,6 +148,13 @@ pub struct ChatArgs {
     /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
     #[arg(long, value_name = "FILE")]
     pub semantic: Option<PathBuf>,
+
+    /// Which generator writes the SQL: `embedded`, `<provider>:<model>[@<base_url>]`
+    /// (openai, openai-compatible, anthropic, cohere, ollama), `hybrid:<provider>:<model>` or
+    /// `naive:<provider>:<model>` [default: models.primary from the config file, as a hybrid,
+    /// else embedded]
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -172,7 +172,14 @@ impl GoldBook {
 }
 
 /// The models `--model` knows, for messages.
-pub const MODELS: &[&str] = &["embedded", "gold", "select1"];
+pub const MODELS: &[&str] = &[
+    "embedded",
+    "<provider>:<model>[@<base_url>]",
+    "hybrid:<provider>:<model>[@<base_url>]",
+    "naive:<provider>:<model>[@<base_url>]",
+    "gold",
+    "select1",
+];
 
 /// Builds the predictor a `--model` spec names (`name` or `name:argument`).
 ///
@@ -187,18 +194,25 @@ pub fn build(spec: &str, gold: Arc<GoldBook>) -> Result<Arc<dyn Predictor>> {
         }
     };
     match name {
-        "embedded" => no_arg(Arc::new(Embedded::new())),
         "gold" => no_arg(Arc::new(GoldOracle { gold })),
         "select1" => no_arg(Arc::new(Select1)),
-        other => bail!("unknown model `{other}`; available: {}", MODELS.join(", ")),
+        "embedded" if !arg.is_empty() => bail!("model `embedded` takes no argument (got `{arg}`)"),
+        _ => {
+            // Keys and base URLs not in the spec come from the environment.
+            let generator = cbi_engine::generator_from_spec(spec, &cbi_types::Config::default())
+                .map_err(|e| anyhow::anyhow!("{e}; available: {}", MODELS.join(", ")))?;
+            Ok(Arc::new(Engine::new(spec, generator)))
+        }
     }
 }
 
-/// cbi's embedded generator, through the engine: one engine for the run, one session per
-/// conversation, clarifying questions off (a benchmark cannot answer them). A semantic file
-/// next to a database (`<stem>.semantic.yaml`) is used, as `cbi` itself does.
+/// cbi through its engine, with the generator `--model` names (embedded, a model, the hybrid or
+/// the naive baseline): one engine for the run, one session per conversation, clarifying
+/// questions off (a benchmark cannot answer them), evidence handed to the generator. A semantic
+/// file next to a database (`<stem>.semantic.yaml`) is used, as `cbi` itself does.
 #[derive(Debug)]
-struct Embedded {
+struct Engine {
+    name: String,
     engine: cbi_engine::ConversationalBiEngine,
 }
 
@@ -207,8 +221,8 @@ struct EmbeddedState {
     session: Option<cbi_types::SessionId>,
 }
 
-impl Embedded {
-    fn new() -> Self {
+impl Engine {
+    fn new(name: &str, generator: Arc<dyn cbi_nl2sql::SqlGenerator>) -> Self {
         let config = cbi_types::Config::default();
         let sessions = Arc::new(cbi_session::SessionManager::new(
             Arc::new(cbi_session::MemoryStore::new()),
@@ -221,8 +235,10 @@ impl Embedded {
             clarify: false,
             ..cbi_engine::EngineOptions::default()
         };
-        Embedded {
-            engine: cbi_engine::ConversationalBiEngine::with_sessions(config, sessions, opts),
+        Engine {
+            name: name.to_string(),
+            engine: cbi_engine::ConversationalBiEngine::with_sessions(config, sessions, opts)
+                .with_generator(generator),
         }
     }
 
@@ -248,9 +264,9 @@ impl Embedded {
 }
 
 #[async_trait]
-impl Predictor for Embedded {
+impl Predictor for Engine {
     fn name(&self) -> &str {
-        "embedded"
+        &self.name
     }
 
     async fn predict(&self, conversation: &mut Conversation, question: &Question) -> Prediction {
@@ -258,9 +274,14 @@ impl Predictor for Embedded {
             Ok(id) => id,
             Err(e) => return Prediction::failed(format!("{e:#}")),
         };
-        match self.engine.generate_only(id, &question.text).await {
+        match self
+            .engine
+            .generate_with_evidence(id, &question.text, question.evidence.as_deref())
+            .await
+        {
             Ok(r) => Prediction {
                 sql: r.sql,
+                usage: r.usage,
                 confidence: Some(f64::from(r.confidence)),
                 kind: if r.verified {
                     Some(AnswerKind::Verified)
@@ -339,6 +360,73 @@ mod tests {
         );
         assert!(build("gpt-9", book.clone()).is_err());
         assert!(build("gold:x", book).is_err());
+    }
+
+    /// A `--model` spec reaches an OpenAI-compatible server; the naive baseline sends the whole
+    /// schema and the question in one call, the pipeline also the evidence; both answers come
+    /// back with the tokens spent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn model_specs_reach_an_openai_compatible_server() {
+        use axum::routing::post;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("shop.sqlite");
+        let w = rusqlite::Connection::open(&db).unwrap();
+        w.execute_batch("CREATE TABLE items (id INTEGER PRIMARY KEY, price REAL); INSERT INTO items VALUES (1, 2.5);")
+            .unwrap();
+        drop(w);
+        let bodies = Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+        let seen = bodies.clone();
+        let app = axum::Router::new().route(
+            "/v1/chat/completions",
+            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(body);
+                    axum::Json(serde_json::json!({
+                        "id": "x", "object": "chat.completion", "model": "m",
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": "SELECT max(price) FROM items"}}],
+                        "usage": {"prompt_tokens": 50, "completion_tokens": 7, "total_tokens": 57}
+                    }))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let book = Arc::new(GoldBook::default());
+        for (spec, with_evidence) in [
+            (format!("openai-compatible:m@http://{addr}/v1"), true),
+            (format!("naive:openai-compatible:m@http://{addr}/v1"), false),
+        ] {
+            let p = build(&spec, book.clone()).unwrap();
+            assert_eq!(p.name(), spec);
+            let mut conv = Conversation::new("shop", &db);
+            let q = Question {
+                id: "q".into(),
+                text: "What is the highest price?".into(),
+                evidence: Some("price is in euros".into()),
+                turn: 1,
+            };
+            let answer = p.predict(&mut conv, &q).await;
+            // As validated: the engine adds its row limit.
+            assert_eq!(
+                answer.sql.as_deref(),
+                Some("SELECT max(price) FROM items LIMIT 10001"),
+                "{spec}: {answer:?}"
+            );
+            assert_eq!(answer.usage.prompt_tokens, 50, "{spec}");
+            let body = bodies.lock().unwrap().pop().unwrap();
+            let prompt = body["messages"][1]["content"].as_str().unwrap().to_string();
+            assert!(prompt.contains("CREATE TABLE items"), "{prompt}");
+            assert_eq!(
+                prompt.contains("price is in euros"),
+                with_evidence,
+                "{spec}: {prompt}"
+            );
+        }
+        assert!(build("local:model.gguf", book.clone()).is_err());
+        assert!(build("openai", book).is_err());
     }
 
     #[test]

@@ -41,7 +41,15 @@ pub async fn run(ctx: &Context, args: AskArgs, out: &mut dyn Write) -> anyhow::R
         user_id: USER.to_string(),
         ..EngineOptions::default()
     };
-    let conv = Conversation::start(ctx, config, args.semantic.as_deref(), sessions, opts).await?;
+    let conv = Conversation::start(
+        ctx,
+        config,
+        args.semantic.as_deref(),
+        args.model.as_deref(),
+        sessions,
+        opts,
+    )
+    .await?;
     let session = conv
         .engine
         .create_session_for(USER, &conv.key)

@@ -68,7 +68,15 @@ pub async fn run(ctx: &Context, args: ChatArgs, out: &mut dyn Write) -> anyhow::
         user_id: user.clone(),
         ..EngineOptions::default()
     };
-    let conv = Conversation::start(ctx, config, args.semantic.as_deref(), sessions, opts).await?;
+    let conv = Conversation::start(
+        ctx,
+        config,
+        args.semantic.as_deref(),
+        args.model.as_deref(),
+        sessions,
+        opts,
+    )
+    .await?;
 
     let (session, resumed) = match args.session {
         Some(id) => {

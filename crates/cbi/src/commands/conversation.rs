@@ -30,6 +30,7 @@ impl Conversation {
         ctx: &Context,
         config: Config,
         semantic_flag: Option<&Path>,
+        model_spec: Option<&str>,
         sessions: Arc<SessionManager>,
         opts: EngineOptions,
     ) -> anyhow::Result<Conversation> {
@@ -42,7 +43,11 @@ impl Conversation {
         let key = database_key(&url);
         // A configured model that cannot be set up (no key, unknown provider) is said once; the
         // embedded generator answers instead.
-        let generator = cbi_engine::generator_from_config(&config);
+        let generator = match model_spec {
+            // Asked for by name: a model that cannot be set up is an error.
+            Some(spec) => Ok(cbi_engine::generator_from_spec(spec, &config)?),
+            None => cbi_engine::generator_from_config(&config),
+        };
         let engine = ConversationalBiEngine::with_sessions(config, sessions, opts);
         let engine = match generator {
             Ok(g) => engine.with_generator(g),

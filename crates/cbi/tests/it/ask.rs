@@ -292,3 +292,55 @@ fn usage_and_help() {
     let help = cbi.run(&["--help"]);
     assert!(help.success().contains("ask") && help.stdout.contains("chat"));
 }
+
+/// `--model` names the generator; a spec that cannot be set up is one error line, and a
+/// configured model without its key is said once while the embedded generator answers.
+#[test]
+fn model_specs_and_unusable_models() {
+    let cbi = Cbi::new();
+    let db = regions_fixture(cbi.dir());
+    let db = db.to_string_lossy();
+    let out = cbi.run(&[
+        "ask",
+        "--db",
+        &db,
+        "--model",
+        "bogus",
+        "How many regions are there?",
+    ]);
+    assert!(
+        out.one_line_error()
+            .starts_with("error: --model `bogus`: expected embedded")
+    );
+    let out = cbi.run(&[
+        "ask",
+        "--db",
+        &db,
+        "--model",
+        "local:m.gguf",
+        "How many regions are there?",
+    ]);
+    assert!(out.one_line_error().contains("not built yet"));
+    let out = cbi.run(&[
+        "ask",
+        "--db",
+        &db,
+        "--model",
+        "embedded",
+        "How many regions are there?",
+    ]);
+    out.success();
+    std::fs::write(
+        cbi.dir().join("cbi.yaml"),
+        "models:\n  primary: { provider: anthropic, model: claude-x, api_key: \"${NO_SUCH_KEY_VAR:-}\" }\n",
+    )
+    .unwrap();
+    let out = cbi.run(&["ask", "--db", &db, "How many regions are there?"]);
+    out.success();
+    assert_eq!(out.stderr.matches("warning: ").count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the embedded generator answers"),
+        "{}",
+        out.stderr
+    );
+}
