@@ -18,6 +18,7 @@
 mod describe;
 pub mod dialects;
 mod error;
+pub mod examples;
 pub mod functions;
 mod generator;
 pub mod index;
@@ -37,6 +38,7 @@ mod verified;
 pub use describe::describe;
 pub use dialects::parser_dialect;
 pub use error::{Error, Result};
+pub use examples::{Example, ExampleStore, LexicalEmbedder};
 pub use functions::{function_allowed, table_function_allowed};
 pub use generator::{
     EmbeddedGenerator, GenerateOptions, Generation, GenerationRequest, Prepared, SqlCandidate,

@@ -1,12 +1,14 @@
 //! The language-model path behind the [`SqlGenerator`] seam: a prompt built from the pruned
-//! schema, retrieved verified examples, evidence and the condensed conversation; robust SQL
+//! schema, verified examples retrieved by meaning ([`crate::examples`]), evidence and the
+//! condensed conversation; robust SQL
 //! extraction from what the model says; and self-correction, where every problem the validator
 //! finds (all of them at once) goes back to the model for a bounded number of attempts.
 //! [`HybridGenerator`] answers with the embedded generator where its confidence is high and
 //! otherwise asks the model, offering the embedded reading as a hint.
 //!
 //! What is not here yet: schema-constrained decoding (the grammar field of the request is left
-//! empty), embedding-based retrieval, and execution-guided voting over several candidates.
+//! empty), a sentence-embedding model (the lexical embedder stands in), and execution-guided
+//! voting over several candidates.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use cbi_types::{
     SqlDialect, TokenUsage,
 };
 
+use crate::examples::{Example, ExampleStore, LexicalEmbedder};
 use crate::generator::{EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator};
 use crate::validate::{SqlValidator, summarize};
 use crate::{Error, Result};
@@ -63,6 +66,7 @@ impl PromptBuilder {
         &self,
         request: &GenerationRequest,
         focus: &[String],
+        examples: &[Example],
         hint: Option<&str>,
     ) -> Vec<ChatMessage> {
         let d = request.dialect;
@@ -94,11 +98,10 @@ impl PromptBuilder {
                 user.push_str(&format!("- {} ({kind}): {}\n", t.name, one_line(sql)));
             }
         }
-        let examples = examples(&request.schema, &request.question, self.opts.examples);
         if !examples.is_empty() {
             user.push_str("\nVerified examples:\n");
-            for (q, sql) in examples {
-                user.push_str(&format!("Q: {q}\nSQL: {}\n", one_line(sql)));
+            for e in examples.iter().take(self.opts.examples) {
+                user.push_str(&format!("Q: {}\nSQL: {}\n", e.question, one_line(&e.sql)));
             }
         }
         let history = history(&request.context, self.opts.history_turns);
@@ -136,34 +139,6 @@ fn dialect_notes(d: SqlDialect) -> &'static str {
         SqlDialect::MySql => " Use YEAR(), DATE_FORMAT() for dates and backticks for odd names.",
         _ => "",
     }
-}
-
-/// The verified questions of the semantic file most like `question`, by shared words.
-fn examples<'a>(schema: &'a AugmentedSchema, question: &str, k: usize) -> Vec<(&'a str, &'a str)> {
-    let words = word_set(question);
-    let mut scored: Vec<(usize, &str, &str)> = schema
-        .semantic
-        .verified_queries
-        .iter()
-        .map(|v| {
-            let shared = word_set(&v.question).intersection(&words).count();
-            (shared, v.question.as_str(), v.sql.as_str())
-        })
-        .filter(|(shared, _, _)| *shared > 0)
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(k).map(|(_, q, s)| (q, s)).collect()
-}
-
-fn word_set(s: &str) -> std::collections::BTreeSet<String> {
-    const STOP: &[&str] = &[
-        "the", "a", "an", "of", "in", "by", "for", "what", "is", "are", "how", "many", "which",
-        "to", "and", "was", "were", "each",
-    ];
-    s.split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .filter(|w| w.len() > 1 && !STOP.contains(&w.as_str()))
-        .collect()
 }
 
 /// The last turns as question and SQL, oldest first: the resolved queries, not transcripts.
@@ -239,6 +214,9 @@ pub struct ModelGenerator {
     prompts: PromptBuilder,
     /// Links the question to tables, so the schema in the prompt starts with them.
     linker: EmbeddedGenerator,
+    /// Retrieves examples: the embedder, and one store per schema (its verified queries).
+    embedder: Arc<dyn cbi_types::EmbeddingModel>,
+    stores: std::sync::Mutex<Vec<(Arc<AugmentedSchema>, Arc<ExampleStore>)>>,
 }
 
 impl ModelGenerator {
@@ -248,7 +226,58 @@ impl ModelGenerator {
             model,
             prompts: PromptBuilder { opts },
             linker: EmbeddedGenerator::new(),
+            embedder: Arc::new(LexicalEmbedder::default()),
+            stores: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same generator retrieving examples with another embedding model (MiniLM).
+    pub fn with_embedder(mut self, embedder: Arc<dyn cbi_types::EmbeddingModel>) -> Self {
+        self.embedder = embedder;
+        self.stores = std::sync::Mutex::new(Vec::new());
+        self
+    }
+
+    /// The examples most like the question, from the schema's verified queries.
+    async fn examples(&self, request: &GenerationRequest) -> Vec<Example> {
+        let lock = || {
+            self.stores
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let cached = lock()
+            .iter()
+            .find(|(s, _)| Arc::ptr_eq(s, &request.schema))
+            .map(|(_, st)| st.clone());
+        let store = match cached {
+            Some(st) => st,
+            None => {
+                let verified = &request.schema.semantic.verified_queries;
+                let mut st = ExampleStore::new(self.embedder.clone(), verified.len());
+                let pairs = verified
+                    .iter()
+                    .map(|v| Example {
+                        question: v.question.clone(),
+                        sql: v.sql.clone(),
+                    })
+                    .collect();
+                if st.add(pairs).await.is_err() {
+                    return Vec::new();
+                }
+                let st = Arc::new(st);
+                let mut stores = lock();
+                if stores.len() >= 32 {
+                    stores.remove(0);
+                }
+                stores.push((request.schema.clone(), st.clone()));
+                st
+            }
+        };
+        store
+            .find_similar(&request.question, self.prompts.opts.examples)
+            .await
+            .map(|found| found.into_iter().map(|(_, e)| e.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// The same generator under another name (`openai:gpt-4o`), for reports and answers.
@@ -265,7 +294,8 @@ impl ModelGenerator {
         hint: Option<&str>,
     ) -> Result<SqlCandidate> {
         let focus = self.focus(request).await;
-        let mut messages = self.prompts.messages(request, &focus, hint);
+        let examples = self.examples(request).await;
+        let mut messages = self.prompts.messages(request, &focus, &examples, hint);
         let validator = SqlValidator::new(request.dialect, Arc::new(request.schema.schema.clone()));
         let mut usage = TokenUsage::default();
         let mut reasons = Vec::new();

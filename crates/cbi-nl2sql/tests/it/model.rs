@@ -116,7 +116,16 @@ fn the_prompt_is_pruned_and_carries_examples_history_and_evidence() {
             ..ModelOptions::default()
         },
     };
-    let m = b.messages(&r, &["orders".into(), "regions".into()], Some("SELECT 1"));
+    let examples = vec![cbi_nl2sql::Example {
+        question: "What was total revenue by region in 2024?".into(),
+        sql: "SELECT regions.name, SUM(1)\nFROM regions GROUP BY regions.name".into(),
+    }];
+    let m = b.messages(
+        &r,
+        &["orders".into(), "regions".into()],
+        &examples,
+        Some("SELECT 1"),
+    );
     assert_eq!(m.len(), 2);
     assert_eq!(m[0].role, ChatRole::System);
     let user = &m[1].content;
@@ -153,6 +162,12 @@ fn every_problem_goes_back_and_the_corrected_query_is_answered() {
     assert_eq!(c[0].usage.prompt_tokens, 200);
     assert!(c[0].reasons[0].contains("corrected after 2 attempts"));
     let seen = model.seen.lock().unwrap();
+    // The demo's verified queries are retrieved into the first prompt.
+    assert!(
+        seen[0].messages[1]
+            .content
+            .contains("Verified examples:\nQ: ")
+    );
     let feedback = &seen[1].messages.last().unwrap().content;
     // Both problems at once: the unknown column and the refused function.
     assert!(feedback.contains("`regoin`"), "{feedback}");
