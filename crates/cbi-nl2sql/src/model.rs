@@ -78,13 +78,27 @@ impl PromptBuilder {
             dialect = dialect_name(d),
             dialect_notes = dialect_notes(d),
         );
-        let schema = render_prompt(
+        // The whole schema in its own order when it fits, so every question on a schema shares
+        // the same prompt prefix (a local model reuses its KV cache for it); pruned around the
+        // linked tables only when it does not.
+        let whole = render_prompt(
             &request.schema,
             &RenderOptions {
                 budget_chars: self.opts.schema_budget_chars,
-                focus: focus.to_vec(),
+                focus: Vec::new(),
             },
         );
+        let schema = if whole.contains("more tables not shown") && !focus.is_empty() {
+            render_prompt(
+                &request.schema,
+                &RenderOptions {
+                    budget_chars: self.opts.schema_budget_chars,
+                    focus: focus.to_vec(),
+                },
+            )
+        } else {
+            whole
+        };
         let mut user = format!("Database:\n{schema}\n");
         let terms = &request.schema.semantic.business_terms;
         if !terms.is_empty() {
