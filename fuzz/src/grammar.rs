@@ -439,7 +439,9 @@ enum Frag {
     Sql(u8),
 }
 
-const WORDS: &[&str] = &["a", "North", "x", "it", "O'Brien", "100%", "_", "SELECT", "e", "q"];
+const WORDS: &[&str] = &[
+    "a", "North", "x", "it", "O'Brien", "100%", "_", "SELECT", "e", "q",
+];
 
 const UNICODE: &[&str] = &[
     "é", "中文", "😀", "\u{0}", "\u{2028}", "\u{feff}", "\u{ff07}", "\u{2019}", "\u{200b}", "ß",
@@ -754,7 +756,13 @@ impl Render {
             Style::Mixed => name
                 .chars()
                 .enumerate()
-                .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
                 .collect(),
             Style::Quoted => self.d.quote_ident(name),
             // Brackets are SQLite's and backquotes MySQL's and SQLite's; elsewhere they would
@@ -1022,7 +1030,14 @@ impl Render {
                 self.w(" DAY");
             }
             Expr::Typed(t, l) => {
-                let _ = write!(self.out, "{} ", pick(&["DATE", "TIMESTAMP", "regclass", "json", "E", "N", "X"], *t));
+                let _ = write!(
+                    self.out,
+                    "{} ",
+                    pick(
+                        &["DATE", "TIMESTAMP", "regclass", "json", "E", "N", "X"],
+                        *t
+                    )
+                );
                 self.lit(l);
             }
             Expr::Raw(r) => match r {
@@ -1205,7 +1220,9 @@ mod tests {
                 })
                 .collect();
             let mut u = Unstructured::new(&bytes);
-            let Ok(stmt) = Statement::arbitrary(&mut u) else { continue };
+            let Ok(stmt) = Statement::arbitrary(&mut u) else {
+                continue;
+            };
             for d in crate::DIALECTS {
                 total += 1;
                 if crate::validate_and_check(d, &stmt.render(d)) {
@@ -1217,4 +1234,3 @@ mod tests {
         assert!(accepted > 0);
     }
 }
-

@@ -58,7 +58,9 @@ impl Model {
     /// dollar quote.
     fn ident_cont(&self, c: char) -> bool {
         match self.dialect {
-            SqlDialect::PostgreSql => c.is_ascii_alphanumeric() || c == '_' || c == '$' || !c.is_ascii(),
+            SqlDialect::PostgreSql => {
+                c.is_ascii_alphanumeric() || c == '_' || c == '$' || !c.is_ascii()
+            }
             SqlDialect::Oracle => c.is_alphanumeric() || c == '_' || c == '$' || c == '#',
             _ => c.is_ascii_alphanumeric() || c == '_' || c == '$' || !c.is_ascii(),
         }
@@ -100,15 +102,21 @@ impl Model {
             match c {
                 '\'' => {
                     let (open, end) = match self.dialect {
-                        SqlDialect::Oracle if self.q_quote(&s, i) => {
-                            (i, self.scan_q(&s, i).ok_or_else(|| unterminated("q-quoted string", i))?)
-                        }
+                        SqlDialect::Oracle if self.q_quote(&s, i) => (
+                            i,
+                            self.scan_q(&s, i)
+                                .ok_or_else(|| unterminated("q-quoted string", i))?,
+                        ),
                         _ => {
                             let backslash = self.dialect == SqlDialect::PostgreSql
                                 && i >= 1
                                 && matches!(s[i - 1], 'e' | 'E')
                                 && self.token_start(&s, i - 1);
-                            (i, scan_doubled(&s, i, '\'', backslash).ok_or_else(|| unterminated("string", i))?)
+                            (
+                                i,
+                                scan_doubled(&s, i, '\'', backslash)
+                                    .ok_or_else(|| unterminated("string", i))?,
+                            )
                         }
                     };
                     out.push(Opaque { open, end });
@@ -295,11 +303,15 @@ pub fn sqlparser_opaques(text: &str, dialect: &dyn Dialect) -> Result<Vec<Opaque
         let opaque = match &t.token {
             Token::Word(w) => w.quote_style.is_some(),
             Token::Whitespace(w) => {
-                if !matches!(w, sqlparser::tokenizer::Whitespace::Space
-                    | sqlparser::tokenizer::Whitespace::Newline
-                    | sqlparser::tokenizer::Whitespace::Tab)
-                {
-                    return Err(format!("sqlparser reads a comment in the accepted text: {w:?}"));
+                if !matches!(
+                    w,
+                    sqlparser::tokenizer::Whitespace::Space
+                        | sqlparser::tokenizer::Whitespace::Newline
+                        | sqlparser::tokenizer::Whitespace::Tab
+                ) {
+                    return Err(format!(
+                        "sqlparser reads a comment in the accepted text: {w:?}"
+                    ));
                 }
                 false
             }
@@ -350,16 +362,25 @@ mod tests {
 
     fn bad(d: SqlDialect, sql: &str) {
         let m = Model::of(d).unwrap();
-        assert!(m.compare(sql, parser_dialect(d).as_ref()).is_err(), "{d}: {sql}");
+        assert!(
+            m.compare(sql, parser_dialect(d).as_ref()).is_err(),
+            "{d}: {sql}"
+        );
     }
 
     #[test]
     fn agreeing_texts() {
         for d in crate::DIALECTS {
-            ok(d, "SELECT 'a''b', \"x\" FROM t WHERE a = 'it''s \\' LIMIT 1");
+            ok(
+                d,
+                "SELECT 'a''b', \"x\" FROM t WHERE a = 'it''s \\' LIMIT 1",
+            );
             ok(d, "SELECT 'é中' FROM t\nWHERE 'x' = 'y'");
         }
-        ok(SqlDialect::PostgreSql, "SELECT E'a\\'b', $$x'y$$, $q$ $$ $q$, a$b FROM t");
+        ok(
+            SqlDialect::PostgreSql,
+            "SELECT E'a\\'b', $$x'y$$, $q$ $$ $q$, a$b FROM t",
+        );
         ok(SqlDialect::MySql, "SELECT `a``b`, \"x\"\"y\", 'a\\' FROM t");
         ok(SqlDialect::Sqlite, "SELECT [a b], `c` FROM t");
     }
@@ -372,6 +393,9 @@ mod tests {
         // sqlparser's plain MySQL dialect reads backslash escapes; the server here does not
         let m = Model::of(SqlDialect::MySql).unwrap();
         let plain = sqlparser::dialect::MySqlDialect {};
-        assert!(m.compare(r"SELECT '\' AS a, ', (SELECT 1) AS s -- ' AS b", &plain).is_err());
+        assert!(
+            m.compare(r"SELECT '\' AS a, ', (SELECT 1) AS s -- ' AS b", &plain)
+                .is_err()
+        );
     }
 }

@@ -348,10 +348,11 @@ impl Visitor for Calls {
         match e {
             Expr::Function(f) => self.check(&f.name, false),
             Expr::In {
-                target: InTarget::Table {
-                    name,
-                    args: Some(_),
-                },
+                target:
+                    InTarget::Table {
+                        name,
+                        args: Some(_),
+                    },
                 ..
             } => self.check(name, true),
             Expr::CompoundFieldAccess { access_chain, .. }
@@ -367,7 +368,9 @@ impl Visitor for Calls {
     fn pre_visit_table_factor(&mut self, tf: &TableFactor) -> ControlFlow<()> {
         match tf {
             TableFactor::Table {
-                name, args: Some(_), ..
+                name,
+                args: Some(_),
+                ..
             }
             | TableFactor::Function { name, .. } => self.check(name, true),
             TableFactor::UNNEST { .. } => {
