@@ -247,15 +247,57 @@ pub trait SqlGenerator: Send + Sync + std::fmt::Debug {
     async fn generate(&self, request: &GenerationRequest) -> Result<Vec<SqlCandidate>>;
 }
 
-/// How many schemas [`EmbeddedGenerator`] keeps prepared at once.
+/// How many schemas a generator keeps prepared state for at once.
 const PREPARED_SCHEMAS: usize = 32;
+
+/// What a generator builds once per schema (an index, a validator, an example store), keyed by
+/// the schema's `Arc` itself (two databases with the same catalog but different semantic files
+/// are different schemas); the oldest of [`PREPARED_SCHEMAS`] is dropped first.
+#[derive(Debug)]
+pub(crate) struct PerSchema<T> {
+    entries: Mutex<Vec<(Arc<AugmentedSchema>, Arc<T>)>>,
+}
+
+impl<T> Default for PerSchema<T> {
+    fn default() -> Self {
+        PerSchema {
+            entries: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> PerSchema<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<AugmentedSchema>, Arc<T>)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What was built for `schema`, if anything.
+    pub(crate) fn get(&self, schema: &Arc<AugmentedSchema>) -> Option<Arc<T>> {
+        self.lock()
+            .iter()
+            .find(|(s, _)| Arc::ptr_eq(s, schema))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keeps `value` for `schema` and returns it shared.
+    pub(crate) fn insert(&self, schema: &Arc<AugmentedSchema>, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        let mut entries = self.lock();
+        entries.retain(|(s, _)| !Arc::ptr_eq(s, schema));
+        if entries.len() >= PREPARED_SCHEMAS {
+            entries.remove(0);
+        }
+        entries.push((schema.clone(), value.clone()));
+        value
+    }
+}
 
 /// The embedded, deterministic generator behind the [`SqlGenerator`] seam. It prepares each
 /// schema it is given once (the index that makes a question cost microseconds) and keeps the
 /// most recent few.
 #[derive(Debug, Default)]
 pub struct EmbeddedGenerator {
-    prepared: Mutex<Vec<(Arc<AugmentedSchema>, Arc<Prepared>)>>,
+    prepared: PerSchema<Prepared>,
 }
 
 impl EmbeddedGenerator {
@@ -265,17 +307,9 @@ impl EmbeddedGenerator {
 
     /// The prepared form of `schema`, built on first use.
     pub fn prepared(&self, schema: &Arc<AugmentedSchema>) -> Arc<Prepared> {
-        let lock = || self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, p)) = lock().iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
-            return p.clone();
-        }
-        let p = Arc::new(Prepared::new(schema.clone()));
-        let mut cache = lock();
-        if cache.len() >= PREPARED_SCHEMAS {
-            cache.remove(0);
-        }
-        cache.push((schema.clone(), p.clone()));
-        p
+        self.prepared
+            .get(schema)
+            .unwrap_or_else(|| self.prepared.insert(schema, Prepared::new(schema.clone())))
     }
 }
 

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cbi_schema::{RenderOptions, render_prompt};
 use cbi_types::{
-    AugmentedSchema, ChatMessage, CompletionRequest, ConversationContext, LanguageModel,
-    SqlDialect, TokenUsage,
+    ChatMessage, CompletionRequest, ConversationContext, LanguageModel, SqlDialect, TokenUsage,
 };
 
 use crate::examples::{Example, ExampleStore, LexicalEmbedder};
-use crate::generator::{EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator};
+use crate::generator::{
+    EmbeddedGenerator, GenerationRequest, PerSchema, SqlCandidate, SqlGenerator,
+};
 use crate::validate::{SqlValidator, summarize};
 use crate::{Error, Result};
 
@@ -228,9 +229,19 @@ pub struct ModelGenerator {
     prompts: PromptBuilder,
     /// Links the question to tables, so the schema in the prompt starts with them.
     linker: EmbeddedGenerator,
-    /// Retrieves examples: the embedder, and one store per schema (its verified queries).
+    /// Embeds questions for example retrieval.
     embedder: Arc<dyn cbi_types::EmbeddingModel>,
-    stores: std::sync::Mutex<Vec<(Arc<AugmentedSchema>, Arc<ExampleStore>)>>,
+    /// Built once per schema: its example store and its validator.
+    schemas: PerSchema<SchemaState>,
+}
+
+/// What [`ModelGenerator`] builds once per schema.
+#[derive(Debug)]
+struct SchemaState {
+    /// The schema's verified queries, searchable by meaning.
+    examples: ExampleStore,
+    /// Checks each answer for self-correction (the engine validates again before running).
+    validator: SqlValidator,
 }
 
 impl ModelGenerator {
@@ -241,57 +252,41 @@ impl ModelGenerator {
             prompts: PromptBuilder { opts },
             linker: EmbeddedGenerator::new(),
             embedder: Arc::new(LexicalEmbedder::default()),
-            stores: std::sync::Mutex::new(Vec::new()),
+            schemas: PerSchema::default(),
         }
     }
 
     /// The same generator retrieving examples with another embedding model (MiniLM).
     pub fn with_embedder(mut self, embedder: Arc<dyn cbi_types::EmbeddingModel>) -> Self {
         self.embedder = embedder;
-        self.stores = std::sync::Mutex::new(Vec::new());
+        self.schemas = PerSchema::default();
         self
     }
 
-    /// The examples most like the question, from the schema's verified queries.
-    async fn examples(&self, request: &GenerationRequest) -> Vec<Example> {
-        let lock = || {
-            self.stores
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        let cached = lock()
+    /// The schema's example store and validator, built on first use.
+    async fn schema_state(&self, request: &GenerationRequest) -> Arc<SchemaState> {
+        if let Some(state) = self.schemas.get(&request.schema) {
+            return state;
+        }
+        let verified = &request.schema.semantic.verified_queries;
+        let mut examples = ExampleStore::new(self.embedder.clone(), verified.len());
+        let pairs = verified
             .iter()
-            .find(|(s, _)| Arc::ptr_eq(s, &request.schema))
-            .map(|(_, st)| st.clone());
-        let store = match cached {
-            Some(st) => st,
-            None => {
-                let verified = &request.schema.semantic.verified_queries;
-                let mut st = ExampleStore::new(self.embedder.clone(), verified.len());
-                let pairs = verified
-                    .iter()
-                    .map(|v| Example {
-                        question: v.question.clone(),
-                        sql: v.sql.clone(),
-                    })
-                    .collect();
-                if st.add(pairs).await.is_err() {
-                    return Vec::new();
-                }
-                let st = Arc::new(st);
-                let mut stores = lock();
-                if stores.len() >= 32 {
-                    stores.remove(0);
-                }
-                stores.push((request.schema.clone(), st.clone()));
-                st
-            }
-        };
-        store
-            .find_similar(&request.question, self.prompts.opts.examples)
-            .await
-            .map(|found| found.into_iter().map(|(_, e)| e.clone()).collect())
-            .unwrap_or_default()
+            .map(|v| Example {
+                question: v.question.clone(),
+                sql: v.sql.clone(),
+            })
+            .collect();
+        // An embedder that fails leaves the store empty: prompts then go without examples.
+        let _ = examples.add(pairs).await;
+        let validator = SqlValidator::new(request.dialect, Arc::new(request.schema.schema.clone()));
+        self.schemas.insert(
+            &request.schema,
+            SchemaState {
+                examples,
+                validator,
+            },
+        )
     }
 
     /// The same generator under another name (`openai:gpt-4o`), for reports and answers.
@@ -301,16 +296,28 @@ impl ModelGenerator {
     }
 
     /// Asks the model, corrects with the validator's problems, and returns the last SQL with
-    /// what it cost. `hint` is another generator's reading.
+    /// what it cost. `draft` is the embedded generator's reading when the caller already has
+    /// it (its tables order the schema, its SQL is offered as a draft); otherwise the question
+    /// is linked here.
     pub async fn answer(
         &self,
         request: &GenerationRequest,
-        hint: Option<&str>,
+        draft: Option<&SqlCandidate>,
     ) -> Result<SqlCandidate> {
-        let focus = self.focus(request).await;
-        let examples = self.examples(request).await;
+        let focus = match draft {
+            Some(d) => d.tables.clone(),
+            None => self.focus(request).await,
+        };
+        let hint = draft.and_then(|d| d.sql.as_deref());
+        let state = self.schema_state(request).await;
+        let examples: Vec<Example> = state
+            .examples
+            .find_similar(&request.question, self.prompts.opts.examples)
+            .await
+            .map(|found| found.into_iter().map(|(_, e)| e.clone()).collect())
+            .unwrap_or_default();
         let mut messages = self.prompts.messages(request, &focus, &examples, hint);
-        let validator = SqlValidator::new(request.dialect, Arc::new(request.schema.schema.clone()));
+        let validator = &state.validator;
         let mut usage = TokenUsage::default();
         let mut reasons = Vec::new();
         let attempts = self.prompts.opts.max_attempts.max(1);
@@ -433,8 +440,7 @@ impl SqlGenerator for HybridGenerator {
                 return Ok(vec![c.clone()]);
             }
         }
-        let hint = first.as_ref().and_then(|c| c.sql.clone());
-        match self.model.answer(request, hint.as_deref()).await {
+        match self.model.answer(request, first.as_ref()).await {
             Ok(m) => Ok(vec![m]),
             // The model failed: the embedded reading, if any, with what happened.
             Err(e) => match first {
