@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cbi_nl2sql::{
-    EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator, SqlValidator,
-    ValidatorOptions,
+    EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator, SqlValidator, TrialOutcome,
+    TrialRunner, ValidatorOptions,
 };
 use cbi_schema::{AugmentOptions, CacheOptions, SchemaAugmenter, SchemaCache, check_semantic};
 use cbi_session::SessionManager;
@@ -61,6 +61,42 @@ impl std::fmt::Debug for Database {
 struct Ready {
     schema: Arc<AugmentedSchema>,
     validator: SqlValidator,
+}
+
+/// Runs a generator's candidates for its own checks (self-correction on database errors,
+/// execution-guided voting): through the engine's validator, read-only, under limits smaller
+/// than an answer's.
+#[derive(Debug)]
+struct Trial {
+    conn: Arc<dyn Connection>,
+    ready: Arc<Ready>,
+    limits: QueryLimits,
+}
+
+/// At most 2,000 rows, 4 MiB and 5 s (or the configured limits when smaller): enough to tell
+/// answers apart, never a full answer's cost.
+fn trial_limits(answer: &QueryLimits) -> QueryLimits {
+    QueryLimits {
+        max_rows: answer.max_rows.min(2_000),
+        timeout: answer.timeout.min(Duration::from_secs(5)),
+        max_bytes: answer.max_bytes.min(4 << 20),
+    }
+}
+
+#[async_trait::async_trait]
+impl TrialRunner for Trial {
+    async fn trial(&self, sql: &str) -> std::result::Result<TrialOutcome, String> {
+        let validated = self
+            .ready
+            .validator
+            .validate(sql)
+            .map_err(|p| cbi_nl2sql::validate::summarize(&p))?;
+        self.conn
+            .query(&validated.sql, self.limits)
+            .await
+            .map(|r| TrialOutcome::of(&r))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The conversational BI engine. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -282,6 +318,11 @@ impl ConversationalBiEngine {
             choices,
             reference_date: self.opts.reference_date,
             clarify: self.opts.clarify,
+            trial: Some(Arc::new(Trial {
+                conn: db.conn.clone(),
+                ready: ready.clone(),
+                limits: trial_limits(&self.limits()),
+            })),
         };
         let g0 = Instant::now();
         let generation = self

@@ -185,6 +185,9 @@ pub struct GenerationRequest {
     pub reference_date: Option<chrono::NaiveDate>,
     /// Ask a clarifying question when the question is ambiguous (benchmarks turn this off).
     pub clarify: bool,
+    /// Runs a candidate read-only, so a generator can correct a query that fails on the real
+    /// database and vote among candidates by what they return. Absent: validation only.
+    pub trial: Option<Arc<dyn TrialRunner>>,
 }
 
 impl GenerationRequest {
@@ -203,8 +206,70 @@ impl GenerationRequest {
             choices: Vec::new(),
             reference_date: None,
             clarify: true,
+            trial: None,
         }
     }
+}
+
+/// What a trial run of a candidate returned: enough to compare candidates, not the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrialOutcome {
+    pub rows: usize,
+    pub columns: usize,
+    /// A hash of the rows as a multiset (order ignored), each value as text: two candidates
+    /// with the same fingerprint returned the same answer.
+    pub fingerprint: u64,
+}
+
+impl TrialOutcome {
+    pub fn of(result: &cbi_types::QueryResult) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut rows: Vec<String> = result
+            .rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(normal_value)
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}")
+            })
+            .collect();
+        rows.sort_unstable();
+        // SipHash with fixed keys: the same rows give the same fingerprint in every run.
+        let mut h = std::hash::DefaultHasher::new();
+        rows.hash(&mut h);
+        TrialOutcome {
+            rows: result.rows.len(),
+            columns: result.columns.len(),
+            fingerprint: h.finish(),
+        }
+    }
+}
+
+/// A value as text for comparing answers: numbers equal in value compare equal (`2` and `2.0`,
+/// a rounded average), as the official execution-accuracy scorers treat them.
+fn normal_value(v: &cbi_types::Value) -> String {
+    match v {
+        cbi_types::Value::Int(i) => i.to_string(),
+        cbi_types::Value::Float(f) if f.is_finite() => {
+            let r = (f * 1e6).round() / 1e6;
+            if r.fract() == 0.0 && r.abs() < 1e15 {
+                format!("{}", r as i64)
+            } else {
+                format!("{r}")
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Runs generated SQL for a generator's own checks: read-only, through the same validator as
+/// every answer, under small row and time limits. The engine provides one over the session's
+/// database; a benchmark may too.
+#[async_trait]
+pub trait TrialRunner: Send + Sync + std::fmt::Debug {
+    /// The outcome, or the database's (or validator's) error as a person would read it.
+    async fn trial(&self, sql: &str) -> std::result::Result<TrialOutcome, String>;
 }
 
 /// One answer a generator proposes. The validator checks its SQL before anything runs.

@@ -21,6 +21,7 @@ mod error;
 pub mod examples;
 pub mod functions;
 mod generator;
+pub mod grammar;
 pub mod index;
 mod joins;
 mod lexicon;
@@ -42,12 +43,13 @@ pub use examples::{Example, ExampleStore, LexicalEmbedder};
 pub use functions::{function_allowed, table_function_allowed};
 pub use generator::{
     EmbeddedGenerator, GenerateOptions, Generation, GenerationRequest, Prepared, SqlCandidate,
-    SqlGenerator, element_payload, generate, payload_choice,
+    SqlGenerator, TrialOutcome, TrialRunner, element_payload, generate, payload_choice,
 };
+pub use grammar::SqlGrammar;
 pub use index::{Element, SchemaIndex};
 pub use joins::{JoinGraph, JoinTree};
 pub use model::{
-    HybridGenerator, ModelGenerator, ModelOptions, NaiveGenerator, PromptBuilder, extract_sql,
+    HybridGenerator, ModelGenerator, ModelOptions, NaiveGenerator, PromptBuilder, extract_sql, vote,
 };
 pub use plan::{Plan, PlanOptions};
 pub use query::SemanticQuery;

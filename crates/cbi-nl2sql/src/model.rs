@@ -6,9 +6,11 @@
 //! [`HybridGenerator`] answers with the embedded generator where its confidence is high and
 //! otherwise asks the model, offering the embedded reading as a hint.
 //!
-//! What is not here yet: schema-constrained decoding (the grammar field of the request is left
-//! empty), a sentence-embedding model (the lexical embedder stands in), and execution-guided
-//! voting over several candidates.
+//! Each request carries the schema's grammar ([`crate::grammar`]) for models that decode under
+//! one. With a [`crate::TrialRunner`] in the request, an answer that passes the validator is also
+//! run (read-only, small limits): a database error goes back to the model like a validation
+//! problem, and a doubtful answer (corrected, empty, or at odds with the embedded reading) is put
+//! to an execution-guided vote among fresh samples.
 
 use std::sync::Arc;
 
@@ -20,8 +22,9 @@ use cbi_types::{
 
 use crate::examples::{Example, ExampleStore, LexicalEmbedder};
 use crate::generator::{
-    EmbeddedGenerator, GenerationRequest, PerSchema, SqlCandidate, SqlGenerator,
+    EmbeddedGenerator, GenerationRequest, PerSchema, SqlCandidate, SqlGenerator, TrialOutcome,
 };
+use crate::grammar::SqlGrammar;
 use crate::validate::{SqlValidator, summarize};
 use crate::{Error, Result};
 
@@ -38,6 +41,13 @@ pub struct ModelOptions {
     pub max_attempts: usize,
     pub temperature: f32,
     pub max_tokens: u32,
+    /// Send a grammar of the schema with each request, so a local model cannot write an
+    /// unknown table, column or function (cloud APIs ignore it).
+    pub constrain: bool,
+    /// Candidates sampled for an execution vote when the first answer is doubtful (0: never
+    /// vote). Needs a trial runner in the request.
+    pub vote_samples: u32,
+    pub vote_temperature: f32,
 }
 
 impl Default for ModelOptions {
@@ -49,6 +59,9 @@ impl Default for ModelOptions {
             max_attempts: 3,
             temperature: 0.0,
             max_tokens: 400,
+            constrain: true,
+            vote_samples: 4,
+            vote_temperature: 0.7,
         }
     }
 }
@@ -242,6 +255,8 @@ struct SchemaState {
     examples: ExampleStore,
     /// Checks each answer for self-correction (the engine validates again before running).
     validator: SqlValidator,
+    /// The schema's grammar in GBNF, for constrained decoding.
+    grammar: String,
 }
 
 impl ModelGenerator {
@@ -280,11 +295,13 @@ impl ModelGenerator {
         // An embedder that fails leaves the store empty: prompts then go without examples.
         let _ = examples.add(pairs).await;
         let validator = SqlValidator::new(request.dialect, Arc::new(request.schema.schema.clone()));
+        let grammar = SqlGrammar::for_schema(&request.schema.schema, request.dialect).to_gbnf();
         self.schemas.insert(
             &request.schema,
             SchemaState {
                 examples,
                 validator,
+                grammar,
             },
         )
     }
@@ -295,10 +312,11 @@ impl ModelGenerator {
         self
     }
 
-    /// Asks the model, corrects with the validator's problems, and returns the last SQL with
-    /// what it cost. `draft` is the embedded generator's reading when the caller already has
-    /// it (its tables order the schema, its SQL is offered as a draft); otherwise the question
-    /// is linked here.
+    /// Asks the model, corrects it with every problem the validator finds and every error the
+    /// database reports on a trial run, and — when the answer is doubtful — samples more
+    /// candidates and votes by what they return. `draft` is the embedded generator's reading
+    /// when the caller already has it (its tables order the schema, its SQL is offered as a
+    /// draft and gets a vote); otherwise the question is linked here.
     pub async fn answer(
         &self,
         request: &GenerationRequest,
@@ -316,12 +334,15 @@ impl ModelGenerator {
             .await
             .map(|found| found.into_iter().map(|(_, e)| e.clone()).collect())
             .unwrap_or_default();
-        let mut messages = self.prompts.messages(request, &focus, &examples, hint);
+        let first_messages = self.prompts.messages(request, &focus, &examples, hint);
+        let mut messages = first_messages.clone();
+        let grammar = self.prompts.opts.constrain.then(|| state.grammar.clone());
         let validator = &state.validator;
         let mut usage = TokenUsage::default();
         let mut reasons = Vec::new();
         let attempts = self.prompts.opts.max_attempts.max(1);
         let mut last: Option<String> = None;
+        let mut found: Option<(String, Option<TrialOutcome>, usize)> = None;
         for attempt in 1..=attempts {
             let completion = self
                 .model
@@ -329,6 +350,7 @@ impl ModelGenerator {
                     messages: messages.clone(),
                     max_tokens: Some(self.prompts.opts.max_tokens),
                     temperature: Some(self.prompts.opts.temperature),
+                    grammar: grammar.clone(),
                     ..CompletionRequest::default()
                 })
                 .await?;
@@ -337,26 +359,19 @@ impl ModelGenerator {
             let feedback = match extract_sql(&completion.text) {
                 None => "Your answer held no SQL query. Answer with one SELECT statement in a ```sql block.".to_string(),
                 Some(sql) => match validator.validate(&sql) {
-                    Ok(_) => {
-                        if attempt > 1 {
-                            reasons.push(format!("corrected after {} attempts", attempt));
+                    Ok(_) => match trial(request, &sql).await {
+                        Some(Err(error)) => {
+                            last = Some(sql);
+                            format!(
+                                "That query failed when run on the database: {error}. Write a \
+                                 corrected query in a ```sql block."
+                            )
                         }
-                        let confidence = match attempt {
-                            1 => 0.75,
-                            2 => 0.6,
-                            _ => 0.5,
-                        };
-                        return Ok(SqlCandidate {
-                            sql: Some(sql),
-                            confidence,
-                            reasons,
-                            explanation: format!("Written by {} from the schema.", self.name),
-                            tables: focus,
-                            usage,
-                            generator: self.name.clone(),
-                            ..SqlCandidate::default()
-                        });
-                    }
+                        outcome => {
+                            found = Some((sql, outcome.and_then(|o| o.ok()), attempt));
+                            break;
+                        }
+                    },
                     Err(problems) => {
                         last = Some(sql.clone());
                         format!(
@@ -369,11 +384,127 @@ impl ModelGenerator {
             messages.push(ChatMessage::assistant(completion.text));
             messages.push(ChatMessage::user(feedback));
         }
-        Err(Error::NotUnderstood(format!(
-            "{} did not write a query that passes validation in {attempts} attempts{}",
-            self.name,
-            last.map(|s| format!(" (last: {s})")).unwrap_or_default()
-        )))
+        let Some((mut sql, outcome, attempt)) = found else {
+            return Err(Error::NotUnderstood(format!(
+                "{} did not write a query that passes validation and runs in {attempts} attempts{}",
+                self.name,
+                last.map(|s| format!(" (last: {s})")).unwrap_or_default()
+            )));
+        };
+        if attempt > 1 {
+            reasons.push(format!("corrected after {attempt} attempts"));
+        }
+        let mut confidence = match attempt {
+            1 => 0.75,
+            2 => 0.6,
+            _ => 0.5,
+        };
+        // Doubt, and what it rests on: a correction, an empty answer, or disagreement with the
+        // embedded reading. Doubtful answers are put to a vote of fresh samples.
+        if let Some(outcome) = outcome {
+            let draft_ballot = match hint {
+                Some(d) if validator.validate(d).is_ok() => trial(request, d)
+                    .await
+                    .and_then(|o| o.ok())
+                    .map(|o| (d.to_string(), o)),
+                _ => None,
+            };
+            let mut doubts = Vec::new();
+            if attempt > 1 {
+                doubts.push("needed correction");
+            }
+            if outcome.rows == 0 {
+                doubts.push("returned no rows");
+            }
+            if draft_ballot
+                .as_ref()
+                .is_some_and(|(_, o)| o.fingerprint != outcome.fingerprint)
+            {
+                doubts.push("disagrees with the embedded reading");
+            }
+            if !doubts.is_empty() && self.prompts.opts.vote_samples > 0 {
+                let mut ballots = vec![(sql.clone(), outcome)];
+                ballots.extend(draft_ballot);
+                let (samples, spent) = self
+                    .samples(request, &first_messages, grammar.clone(), validator)
+                    .await;
+                usage.prompt_tokens += spent.prompt_tokens;
+                usage.completion_tokens += spent.completion_tokens;
+                ballots.extend(samples);
+                let (winner, votes, counted) = vote(&ballots);
+                if ballots[winner].0 != sql {
+                    reasons.push(format!(
+                        "chosen by execution vote ({votes} of {counted} candidates agree) over \
+                         the first answer, which {}",
+                        doubts.join(" and ")
+                    ));
+                } else {
+                    reasons.push(format!(
+                        "{votes} of {counted} candidates agree after the first answer {}",
+                        doubts.join(" and ")
+                    ));
+                }
+                sql = ballots[winner].0.clone();
+                confidence = 0.3 + 0.55 * votes as f32 / counted.max(1) as f32;
+            } else if !doubts.is_empty() {
+                reasons.push(format!("the answer {}", doubts.join(" and ")));
+                confidence -= 0.15;
+            }
+        }
+        Ok(SqlCandidate {
+            sql: Some(sql),
+            confidence,
+            reasons,
+            explanation: format!("Written by {} from the schema.", self.name),
+            tables: focus,
+            usage,
+            generator: self.name.clone(),
+            ..SqlCandidate::default()
+        })
+    }
+
+    /// Fresh candidates sampled at the voting temperature, each kept only when it passes the
+    /// validator and runs; with what the sampling cost.
+    async fn samples(
+        &self,
+        request: &GenerationRequest,
+        messages: &[ChatMessage],
+        grammar: Option<String>,
+        validator: &SqlValidator,
+    ) -> (Vec<(String, TrialOutcome)>, TokenUsage) {
+        let opts = &self.prompts.opts;
+        let Ok(completion) = self
+            .model
+            .complete(&CompletionRequest {
+                messages: messages.to_vec(),
+                max_tokens: Some(opts.max_tokens),
+                temperature: Some(opts.vote_temperature),
+                n: Some(opts.vote_samples),
+                grammar,
+                ..CompletionRequest::default()
+            })
+            .await
+        else {
+            return (Vec::new(), TokenUsage::default());
+        };
+        let texts = if completion.choices.is_empty() {
+            vec![completion.text]
+        } else {
+            completion.choices
+        };
+        let mut out = Vec::new();
+        for text in texts {
+            let Some(sql) = extract_sql(&text) else {
+                continue;
+            };
+            if validator.validate(&sql).is_err() {
+                continue;
+            }
+            if let Some(Ok(o)) = trial(request, &sql).await {
+                out.push((sql, o));
+            }
+        }
+        (out, completion.usage)
     }
 
     /// Tables the embedded linker reads in the question, for the schema's order.
@@ -452,6 +583,39 @@ impl SqlGenerator for HybridGenerator {
             },
         }
     }
+}
+
+/// Runs `sql` through the request's trial runner, if it has one.
+async fn trial(
+    request: &GenerationRequest,
+    sql: &str,
+) -> Option<std::result::Result<TrialOutcome, String>> {
+    match &request.trial {
+        Some(t) => Some(t.trial(sql).await),
+        None => None,
+    }
+}
+
+/// Execution-guided vote: ballots grouped by what they returned; answers with rows outvote
+/// empty ones (an empty result is the commonest wrong answer); ties go to the earliest ballot
+/// (the greedy answer first). Returns the winning ballot's index, its votes and the ballots
+/// counted.
+pub fn vote(ballots: &[(String, TrialOutcome)]) -> (usize, usize, usize) {
+    let with_rows = ballots.iter().any(|(_, o)| o.rows > 0);
+    let counted: Vec<usize> = (0..ballots.len())
+        .filter(|&i| !with_rows || ballots[i].1.rows > 0)
+        .collect();
+    let mut best = (0, 0);
+    for &i in &counted {
+        let votes = counted
+            .iter()
+            .filter(|&&j| ballots[j].1.fingerprint == ballots[i].1.fingerprint)
+            .count();
+        if votes > best.1 {
+            best = (i, votes);
+        }
+    }
+    (best.0, best.1, counted.len())
 }
 
 /// The baseline the model path is measured against: the whole schema as DDL and the question,

@@ -174,3 +174,64 @@ async fn a_configured_model_answers_through_the_hybrid() {
         "{prompt}"
     );
 }
+
+/// A generator that tries candidates on the database through the request's trial runner
+/// before answering, and keeps what each trial said.
+#[derive(Debug, Default)]
+struct Trying {
+    said: Mutex<Vec<Result<cbi_nl2sql::TrialOutcome, String>>>,
+}
+
+#[async_trait]
+impl SqlGenerator for Trying {
+    fn name(&self) -> &str {
+        "trying"
+    }
+
+    async fn generate(&self, r: &GenerationRequest) -> cbi_nl2sql::Result<Vec<SqlCandidate>> {
+        let trial = r.trial.as_ref().expect("the engine offers trial runs");
+        for sql in [
+            "SELECT name FROM regions",
+            "SELECT name FROM regions ORDER BY name DESC",
+            "DELETE FROM regions",
+            "SELECT json_extract('not json', '$.a') FROM regions",
+        ] {
+            let outcome = trial.trial(sql).await;
+            self.said.lock().unwrap().push(outcome);
+        }
+        Ok(vec![SqlCandidate {
+            sql: Some("SELECT COUNT(*) FROM regions".into()),
+            generator: "trying".into(),
+            ..SqlCandidate::default()
+        }])
+    }
+}
+
+#[tokio::test]
+async fn generators_can_try_candidates_read_only_through_the_validator() {
+    let demo = Demo::of(cbi_demo::DemoSize::TINY);
+    let generator = Arc::new(Trying::default());
+    let engine = engine(false).with_generator(generator.clone());
+    let key = engine
+        .attach(&demo.path.to_string_lossy(), SemanticModel::default())
+        .await
+        .unwrap();
+    let s = engine.create_session_for("t", &key).await.unwrap();
+    let r = engine.process_query(s, "how many regions").await.unwrap();
+    let said = generator.said.lock().unwrap();
+    let first = said[0].as_ref().unwrap();
+    assert_eq!((first.rows, first.columns), (5, 1));
+    // The same rows in another order are the same answer.
+    assert_eq!(said[1].as_ref().unwrap().fingerprint, first.fingerprint);
+    // A write is refused by the validator, never run: the regions are all still there.
+    let refused = said[2].as_ref().unwrap_err();
+    assert!(refused.contains("read-only"), "{refused}");
+    // A database error comes back as text for the model.
+    let failed = said[3].as_ref().unwrap_err();
+    assert!(failed.contains("JSON"), "{failed}");
+    assert_eq!(
+        r.result.unwrap().rows[0][0],
+        cbi_types::Value::Int(5),
+        "the answer ran after the trials"
+    );
+}

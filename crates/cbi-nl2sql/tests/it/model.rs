@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use cbi_nl2sql::{
     GenerationRequest, HybridGenerator, ModelGenerator, ModelOptions, PromptBuilder, SqlGenerator,
-    extract_sql,
+    TrialOutcome, TrialRunner, extract_sql, vote,
 };
 use cbi_types::{
     ChatRole, Completion, CompletionRequest, ConversationTurn, Intent, LanguageModel, SqlDialect,
@@ -45,8 +45,15 @@ impl LanguageModel for Scripted {
             .unwrap()
             .pop()
             .ok_or_else(|| cbi_types::Error::Model("no more answers".into()))?;
+        // "a\n===\nb" scripts several choices of one call (`n > 1`).
+        let choices: Vec<String> = if text.contains("\n===\n") {
+            text.split("\n===\n").map(str::to_string).collect()
+        } else {
+            Vec::new()
+        };
         Ok(Completion {
-            text,
+            text: choices.first().cloned().unwrap_or(text),
+            choices,
             usage: TokenUsage {
                 prompt_tokens: 100,
                 completion_tokens: 10,
@@ -207,4 +214,174 @@ fn the_hybrid_keeps_confident_embedded_answers_and_asks_the_model_otherwise() {
     let c = run(h.generate(&unknown)).unwrap();
     assert_eq!(c[0].generator, "scripted");
     assert_eq!(model.seen.lock().unwrap().len(), 1);
+}
+
+/// A database stand-in: each SQL text maps to an outcome (rows, fingerprint) or an error;
+/// anything else fails as an unknown query. Keeps what it was asked to run.
+/// A query's scripted outcome: rows and fingerprint, or the database's error.
+type ScriptedRun = Result<(usize, u64), &'static str>;
+
+#[derive(Debug, Default)]
+struct FakeDb {
+    answers: Vec<(&'static str, ScriptedRun)>,
+    ran: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl TrialRunner for FakeDb {
+    async fn trial(&self, sql: &str) -> Result<TrialOutcome, String> {
+        self.ran.lock().unwrap().push(sql.to_string());
+        match self.answers.iter().find(|(s, _)| *s == sql) {
+            Some((_, Ok((rows, fingerprint)))) => Ok(TrialOutcome {
+                rows: *rows,
+                columns: 1,
+                fingerprint: *fingerprint,
+            }),
+            Some((_, Err(e))) => Err(e.to_string()),
+            None => Err(format!("unexpected query {sql}")),
+        }
+    }
+}
+
+fn with_db(question: &str, db: FakeDb) -> (GenerationRequest, Arc<FakeDb>) {
+    let db = Arc::new(db);
+    let mut r = request(question);
+    r.trial = Some(db.clone());
+    (r, db)
+}
+
+#[test]
+fn every_request_carries_the_schema_grammar_unless_turned_off() {
+    let model = Scripted::new(&["SELECT name FROM regions", "SELECT name FROM regions"]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    run(g.generate(&request("List the regions"))).unwrap();
+    let off = ModelGenerator::new(
+        model.clone(),
+        ModelOptions {
+            constrain: false,
+            ..ModelOptions::default()
+        },
+    );
+    run(off.generate(&request("List the regions"))).unwrap();
+    let seen = model.seen.lock().unwrap();
+    let grammar = seen[0].grammar.as_deref().expect("a grammar");
+    assert!(grammar.starts_with("root ::= "), "{grammar}");
+    assert!(
+        grammar.contains("\"regions\""),
+        "the schema's tables are in it"
+    );
+    assert!(seen[1].grammar.is_none());
+}
+
+#[test]
+fn a_database_error_goes_back_to_the_model() {
+    let (r, db) = with_db(
+        "List the regions",
+        FakeDb {
+            answers: vec![
+                (
+                    "SELECT name FROM regions WHERE name > 1",
+                    Err("operator does not exist: text > integer"),
+                ),
+                ("SELECT name FROM regions", Ok((4, 7))),
+            ],
+            ..FakeDb::default()
+        },
+    );
+    let model = Scripted::new(&[
+        "SELECT name FROM regions WHERE name > 1",
+        "SELECT name FROM regions",
+    ]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let c = run(g.generate(&r)).unwrap();
+    assert_eq!(c[0].sql.as_deref(), Some("SELECT name FROM regions"));
+    let seen = model.seen.lock().unwrap();
+    let feedback = &seen[1].messages.last().unwrap().content;
+    assert!(
+        feedback.contains("failed when run on the database: operator does not exist"),
+        "{feedback}"
+    );
+    assert_eq!(db.ran.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn a_doubtful_answer_is_put_to_an_execution_vote() {
+    // The greedy answer returns nothing; three of four samples agree on another answer.
+    let (r, _db) = with_db(
+        "Which regions have customers?",
+        FakeDb {
+            answers: vec![
+                ("SELECT name FROM regions WHERE name = 'x'", Ok((0, 1))),
+                ("SELECT DISTINCT region_id FROM customers", Ok((4, 42))),
+                (
+                    "SELECT region_id FROM customers GROUP BY region_id",
+                    Ok((4, 42)),
+                ),
+                ("SELECT name FROM regions", Ok((5, 9))),
+            ],
+            ..FakeDb::default()
+        },
+    );
+    let model = Scripted::new(&[
+        "SELECT name FROM regions WHERE name = 'x'",
+        "SELECT DISTINCT region_id FROM customers\n===\nSELECT region_id FROM customers GROUP BY region_id\n===\nSELECT name FROM regions\n===\nDROP TABLE regions",
+    ]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let c = run(g.generate(&r)).unwrap();
+    assert_eq!(
+        c[0].sql.as_deref(),
+        Some("SELECT DISTINCT region_id FROM customers")
+    );
+    assert!(
+        c[0].reasons[0].contains("2 of 3 candidates agree"),
+        "{:?}",
+        c[0].reasons
+    );
+    let seen = model.seen.lock().unwrap();
+    assert_eq!(seen[1].n, Some(4));
+    assert_eq!(seen[1].temperature, Some(0.7));
+    // The samples were asked the first prompt, not the conversation of corrections.
+    assert_eq!(seen[1].messages, seen[0].messages);
+    assert_eq!(c[0].usage.prompt_tokens, 200);
+}
+
+#[test]
+fn a_sure_answer_is_not_voted_on() {
+    let (r, _db) = with_db(
+        "List the regions",
+        FakeDb {
+            answers: vec![("SELECT name FROM regions", Ok((5, 9)))],
+            ..FakeDb::default()
+        },
+    );
+    let model = Scripted::new(&["SELECT name FROM regions"]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let c = run(g.generate(&r)).unwrap();
+    assert_eq!(c[0].confidence, 0.75);
+    assert_eq!(model.seen.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn voting() {
+    let o = |rows, fingerprint| TrialOutcome {
+        rows,
+        columns: 1,
+        fingerprint,
+    };
+    let check = |ballots: &[(usize, u64)], expect: (usize, usize, usize)| {
+        let b: Vec<(String, TrialOutcome)> = ballots
+            .iter()
+            .enumerate()
+            .map(|(i, &(rows, f))| (format!("q{i}"), o(rows, f)))
+            .collect();
+        assert_eq!(vote(&b), expect, "{ballots:?}");
+    };
+    // Majority by result.
+    check(&[(1, 1), (1, 2), (1, 2)], (1, 2, 3));
+    // Ties go to the first ballot.
+    check(&[(1, 1), (1, 2)], (0, 1, 2));
+    // Answers with rows outvote empty ones, however many.
+    check(&[(0, 5), (0, 5), (0, 5), (2, 8)], (3, 1, 1));
+    // All empty: they count.
+    check(&[(0, 5), (0, 6), (0, 6)], (1, 2, 3));
 }
