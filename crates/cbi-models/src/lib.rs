@@ -1,4 +1,5 @@
-//! Language models over HTTP for cbi, and the router that makes several of them one.
+//! Model providers for cbi: language models over HTTP, the router that makes several of them
+//! one, and (with the `minilm` feature) sentence embeddings computed in-process.
 //!
 //! Each provider implements [`cbi_types::LanguageModel`] for one vendor API, speaking its
 //! documented wire format, streamed and not: [`OpenAiChat`] (OpenAI Chat Completions and every
@@ -14,17 +15,26 @@
 //! opens a circuit breaker on a failing provider, and accounts tokens and cost per session and
 //! in total.
 //!
-//! The main entry point is [`from_config`], which turns one `models.*` entry of the
-//! configuration into a model.
+//! `MiniLm` (feature `minilm`, off by default because candle is heavy to build) implements
+//! [`cbi_types::EmbeddingModel`] with all-MiniLM-L6-v2, or any BERT encoder with mean pooling,
+//! run on the CPU from a folder of `model.safetensors`, `tokenizer.json` and `config.json`
+//! (`cargo xtask models --only minilm` fetches them). Nothing is downloaded at run time.
 //!
-//! This crate is not a local model runtime (GGUF), not an embedding client and not a prompt
-//! builder; those live elsewhere. It has no retry or fallback logic inside the providers: a
-//! provider makes one attempt and reports what happened, and the router decides what to do.
+//! The main entry points are [`from_config`], which turns one `models.*` entry of the
+//! configuration into a language model, and [`embedding_from_config`], which does the same for
+//! `models.embedding`.
+//!
+//! This crate is not a local runtime for generative models (GGUF), not a client for hosted
+//! embedding APIs and not a prompt builder; those live elsewhere. It has no retry or fallback
+//! logic inside the providers: a provider makes one attempt and reports what happened, and the
+//! router decides what to do.
 
 mod anthropic;
 mod client;
 mod cohere;
 mod error;
+#[cfg(feature = "minilm")]
+mod minilm;
 mod ollama;
 mod openai;
 mod router;
@@ -33,13 +43,15 @@ mod stream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cbi_types::LanguageModel;
 use cbi_types::config::{ModelConfig, Secret};
+use cbi_types::{EmbeddingModel, LanguageModel};
 
 pub use anthropic::AnthropicChat;
 pub use client::DEFAULT_TIMEOUT;
 pub use cohere::CohereChat;
 pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "minilm")]
+pub use minilm::{MAX_TOKENS as MINILM_MAX_TOKENS, MiniLm};
 pub use ollama::OllamaChat;
 pub use openai::OpenAiChat;
 pub use router::{
@@ -63,8 +75,8 @@ pub mod defaults {
 /// `COHERE_API_KEY`).
 ///
 /// Providers: `openai`, `openai-compatible` (needs `base_url`), `anthropic`, `cohere`,
-/// `ollama`. The local providers of the configuration (`embedded`, `gguf`,
-/// `local-embedding`) are not built here.
+/// `ollama`. The local generative providers of the configuration (`embedded`, `gguf`) are not
+/// built here; `local-embedding` is an embedding model, built by [`embedding_from_config`].
 pub fn from_config(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
     from_config_with_env(config, |name| std::env::var(name).ok())
 }
@@ -149,6 +161,57 @@ pub fn from_config_with_env(
                 .with_timeout(timeout)
                 .with_defaults(max_tokens, temperature),
         ),
+        "local-embedding" => {
+            return Err(Error::WrongKind {
+                provider: "local-embedding".into(),
+                wanted: "a language model",
+                hint: "it computes embeddings: configure it under models.embedding",
+            });
+        }
         other => return Err(Error::UnknownProvider(other.to_owned())),
+    })
+}
+
+/// Builds the embedding model a `models.embedding` entry describes.
+///
+/// Provider `local-embedding`: `path` is the folder holding `model.safetensors`,
+/// `tokenizer.json` and `config.json` (`cargo xtask models --only minilm` writes one), and
+/// `model` names it in reports. It needs this crate's `minilm` feature; without it the answer is
+/// [`Error::FeatureDisabled`], so a front end can say how to get it. The files are loaded and
+/// checked here, once, not on the first question.
+pub fn embedding_from_config(config: &ModelConfig) -> Result<Arc<dyn EmbeddingModel>> {
+    match config.provider.as_str() {
+        "local-embedding" => {
+            let Some(path) = config.path.as_deref() else {
+                return Err(Error::MissingPath {
+                    provider: "local-embedding",
+                    what: "the folder holding model.safetensors, tokenizer.json and config.json",
+                });
+            };
+            local_embedding(path, &config.model)
+        }
+        other => Err(Error::WrongKind {
+            provider: other.to_owned(),
+            wanted: "an embedding model",
+            hint: "the embedding provider is local-embedding",
+        }),
+    }
+}
+
+#[cfg(feature = "minilm")]
+fn local_embedding(path: &std::path::Path, model: &str) -> Result<Arc<dyn EmbeddingModel>> {
+    let loaded = MiniLm::load(path)?;
+    Ok(Arc::new(if model.trim().is_empty() {
+        loaded
+    } else {
+        loaded.with_name(format!("local-embedding/{model}"))
+    }))
+}
+
+#[cfg(not(feature = "minilm"))]
+fn local_embedding(_path: &std::path::Path, _model: &str) -> Result<Arc<dyn EmbeddingModel>> {
+    Err(Error::FeatureDisabled {
+        provider: "local-embedding",
+        feature: "minilm",
     })
 }

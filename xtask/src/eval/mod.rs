@@ -28,6 +28,8 @@ mod scoring;
 mod sqltext;
 
 use dataset::{Format, LoadOptions};
+/// The user cache folder, shared with `cargo xtask models`.
+pub(crate) use download::cache_dir;
 use record::{Appender, Meta, Record};
 
 /// Arguments of `cargo xtask eval`.

@@ -152,3 +152,38 @@ async fn configured_defaults_and_a_key_with_a_newline_are_handled() {
     assert!(error.to_string().contains("cannot carry"), "{error}");
     assert!(!error.to_string().contains("bad\nkey"));
 }
+
+#[test]
+fn embedding_providers_and_language_models_stay_in_their_place() {
+    let e = from_config_with_env(&config("local-embedding", None, None), env(&[]))
+        .expect_err("an embedding model is not a language model");
+    assert_eq!(
+        e.to_string(),
+        "model provider `local-embedding` is not a language model; it computes embeddings: configure it under models.embedding"
+    );
+    let e = cbi_models::embedding_from_config(&config("openai", None, Some(KEY)))
+        .expect_err("no hosted embeddings");
+    assert!(matches!(e, Error::WrongKind { .. }), "{e}");
+    let e = cbi_models::embedding_from_config(&config("local-embedding", None, None))
+        .expect_err("no path");
+    assert_eq!(
+        e.to_string(),
+        "local-embedding needs a path: the folder holding model.safetensors, tokenizer.json and config.json"
+    );
+}
+
+#[cfg(not(feature = "minilm"))]
+#[test]
+fn local_embeddings_without_the_feature_say_how_to_get_them() {
+    let mut c = config("local-embedding", None, None);
+    c.path = Some("/models/all-MiniLM-L6-v2".into());
+    let e = cbi_models::embedding_from_config(&c).expect_err("feature off");
+    assert_eq!(
+        e.to_string(),
+        "local-embedding is not in this build: rebuild with the cargo feature `minilm`"
+    );
+    assert!(matches!(
+        cbi_types::Error::from(e),
+        cbi_types::Error::Unsupported(_)
+    ));
+}
