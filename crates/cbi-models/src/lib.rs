@@ -1,4 +1,5 @@
-//! Language models over HTTP for cbi, and the router that makes several of them one.
+//! Language models for cbi — over HTTP, or in this process from a GGUF file — and the router
+//! that makes several of them one.
 //!
 //! Each provider implements [`cbi_types::LanguageModel`] for one vendor API, speaking its
 //! documented wire format, streamed and not: [`OpenAiChat`] (OpenAI Chat Completions and every
@@ -7,6 +8,12 @@
 //! Vendor wire types stay private to their module; callers see only `cbi_types`' requests and
 //! completions. API keys come from the configuration or the vendor's usual environment
 //! variable, and never appear in `Debug` output, logs or error messages.
+//!
+//! With the `local` feature (off by default: it builds llama.cpp from source, which needs
+//! cmake and clang and takes minutes), `LocalGguf` runs a GGUF model in this process through
+//! llama.cpp: the model's own chat template, greedy or seeded sampling, GBNF grammars that
+//! constrain decoding, and a KV cache that keeps the prompt prefix it shares with the previous
+//! request, so questions on one schema pay only for their own tokens.
 //!
 //! [`ModelRouter`] is itself a `LanguageModel`: it picks among routes by [`Requirements`]
 //! (quality, latency, cost, context), falls back along an ordered chain, retries with backoff and
@@ -17,14 +24,16 @@
 //! The main entry point is [`from_config`], which turns one `models.*` entry of the
 //! configuration into a model.
 //!
-//! This crate is not a local model runtime (GGUF), not an embedding client and not a prompt
-//! builder; those live elsewhere. It has no retry or fallback logic inside the providers: a
-//! provider makes one attempt and reports what happened, and the router decides what to do.
+//! This crate is not an embedding client and not a prompt builder; those live elsewhere. It
+//! has no retry or fallback logic inside the providers: a provider makes one attempt and
+//! reports what happened, and the router decides what to do.
 
 mod anthropic;
 mod client;
 mod cohere;
 mod error;
+#[cfg(feature = "local")]
+mod local;
 mod ollama;
 mod openai;
 mod router;
@@ -40,6 +49,8 @@ pub use anthropic::AnthropicChat;
 pub use client::DEFAULT_TIMEOUT;
 pub use cohere::CohereChat;
 pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "local")]
+pub use local::{DIVERSE_TEMPERATURE, LocalGguf, LocalOptions, LocalStats};
 pub use ollama::OllamaChat;
 pub use openai::OpenAiChat;
 pub use router::{
@@ -63,8 +74,9 @@ pub mod defaults {
 /// `COHERE_API_KEY`).
 ///
 /// Providers: `openai`, `openai-compatible` (needs `base_url`), `anthropic`, `cohere`,
-/// `ollama`. The local providers of the configuration (`embedded`, `gguf`,
-/// `local-embedding`) are not built here.
+/// `ollama`, and `gguf` (needs `path`; the `local` feature), which loads the file once per
+/// process however many entries name it. The configuration's other local providers
+/// (`embedded`, `local-embedding`) are not built here.
 pub fn from_config(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
     from_config_with_env(config, |name| std::env::var(name).ok())
 }
@@ -149,6 +161,30 @@ pub fn from_config_with_env(
                 .with_timeout(timeout)
                 .with_defaults(max_tokens, temperature),
         ),
+        "gguf" => gguf(config)?,
         other => return Err(Error::UnknownProvider(other.to_owned())),
+    })
+}
+
+#[cfg(feature = "local")]
+fn gguf(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
+    let path = config
+        .path
+        .as_deref()
+        .ok_or(Error::MissingModelPath { provider: "gguf" })?;
+    let defaults = LocalOptions::default();
+    let options = LocalOptions {
+        max_tokens: config.max_tokens.unwrap_or(defaults.max_tokens),
+        temperature: config.temperature,
+        ..defaults
+    };
+    Ok(LocalGguf::shared(path, options)?)
+}
+
+#[cfg(not(feature = "local"))]
+fn gguf(_config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
+    Err(Error::NotBuilt {
+        provider: "gguf",
+        feature: "local",
     })
 }
