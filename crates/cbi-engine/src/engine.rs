@@ -616,10 +616,14 @@ pub fn generator_from_config(config: &Config) -> Result<Arc<dyn SqlGenerator>> {
 /// - `hybrid:<provider>:<model>[@<base_url>]`: the embedded answer where confident, else the
 ///   model;
 /// - `naive:<provider>:<model>[@<base_url>]`: the baseline — whole schema and question, one
-///   greedy call, no examples, no correction.
+///   greedy call, no examples, no correction;
+/// - `local:<path.gguf>` (and `hybrid:local:…`, `naive:local:…`): a GGUF model run in this
+///   process, when cbi is built with the `local` feature. The file is loaded once per process
+///   however often a spec names it.
 ///
 /// API keys, timeouts and a base URL not given in the spec come from `models.primary` when its
-/// provider is the same, then from the environment.
+/// provider is the same, then from the environment; a local model's `max_tokens` and
+/// `temperature` from `models.primary` when it is a `gguf` model.
 pub fn generator_from_spec(spec: &str, config: &Config) -> Result<Arc<dyn SqlGenerator>> {
     let spec = spec.trim();
     if spec == "embedded" {
@@ -630,6 +634,10 @@ pub fn generator_from_spec(spec: &str, config: &Config) -> Result<Arc<dyn SqlGen
         Some(("naive", rest)) => ("naive", rest),
         _ => ("model", spec),
     };
+    // A path may hold `@` and `:`; nothing after `local:` is a base URL.
+    if let Some(path) = rest.strip_prefix("local:") {
+        return local_generator(mode, spec, path, config);
+    }
     let (rest, base_url) = match rest.split_once('@') {
         Some((r, url)) => (r, Some(url.to_string())),
         None => (rest, None),
@@ -643,13 +651,6 @@ pub fn generator_from_spec(spec: &str, config: &Config) -> Result<Arc<dyn SqlGen
              or naive:<provider>:<model>"
         )));
     };
-    if provider == "local" {
-        return Err(Error::Model(
-            "--model local:<gguf>: the in-process GGUF provider is not built yet; serve the model \
-             with an OpenAI-compatible server and use openai-compatible:<model>@<url>"
-                .into(),
-        ));
-    }
     let mut m = config
         .models
         .primary
@@ -672,6 +673,46 @@ pub fn generator_from_spec(spec: &str, config: &Config) -> Result<Arc<dyn SqlGen
     spec_generator(mode, spec, &m)
 }
 
+/// `local:<path>`: the `gguf` provider of cbi-models on that file.
+fn local_generator(
+    mode: &str,
+    spec: &str,
+    path: &str,
+    config: &Config,
+) -> Result<Arc<dyn SqlGenerator>> {
+    if path.trim().is_empty() {
+        return Err(Error::Model(format!(
+            "--model `{spec}`: expected local:<path to a .gguf file>"
+        )));
+    }
+    if !cfg!(feature = "local") {
+        return Err(Error::Model(format!(
+            "--model {spec}: this build of cbi has no in-process GGUF models; rebuild with \
+             --features local (it builds llama.cpp: cmake and clang needed), or serve the model \
+             with an OpenAI-compatible server and use openai-compatible:<model>@<url>"
+        )));
+    }
+    let path = std::path::PathBuf::from(path.trim());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let primary = config
+        .models
+        .primary
+        .as_ref()
+        .filter(|p| p.provider == "gguf");
+    let m = cbi_types::config::ModelConfig {
+        provider: "gguf".into(),
+        model: stem,
+        path: Some(path),
+        max_tokens: primary.and_then(|p| p.max_tokens),
+        temperature: primary.and_then(|p| p.temperature),
+        ..cbi_types::config::ModelConfig::default()
+    };
+    spec_generator(mode, spec, &m)
+}
+
 #[cfg(feature = "models")]
 fn spec_generator(
     mode: &str,
@@ -681,7 +722,10 @@ fn spec_generator(
     use cbi_nl2sql::{HybridGenerator, ModelGenerator, ModelOptions, NaiveGenerator};
     let llm =
         cbi_models::from_config(m).map_err(|e| Error::Model(format!("--model {spec}: {e}")))?;
-    let name = format!("{}:{}", m.provider, m.model);
+    let name = match m.provider.as_str() {
+        "gguf" => format!("local:{}", m.model),
+        provider => format!("{provider}:{}", m.model),
+    };
     Ok(match mode {
         "naive" => Arc::new(NaiveGenerator::new(llm, format!("naive:{name}"))),
         "hybrid" => Arc::new(HybridGenerator::new(
@@ -776,5 +820,57 @@ mod tests {
         );
         assert_eq!(export_request("save the planet"), None);
         assert_eq!(export_request("how many exports were there"), None);
+    }
+
+    fn spec_error(spec: &str) -> String {
+        match generator_from_spec(spec, &Config::default()) {
+            Ok(g) => panic!("{spec} built {}", g.name()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn local_specs_name_a_file_that_may_hold_at_and_colon() {
+        assert!(spec_error("local:").contains("expected local:<path"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("odd@name:v1.gguf");
+        let path = path.to_str().expect("utf-8 path");
+        for spec in [
+            format!("local:{path}"),
+            format!("hybrid:local:{path}"),
+            format!("naive:local:{path}"),
+        ] {
+            let e = spec_error(&spec);
+            if cfg!(feature = "local") {
+                // The whole path reached the loader, which found no file there.
+                assert!(e.contains(&format!("model file {path}")), "{e}");
+            } else {
+                assert!(e.contains("rebuild with --features local"), "{e}");
+            }
+        }
+    }
+
+    #[cfg(feature = "local")]
+    #[test]
+    fn local_specs_load_the_file_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tiny.gguf");
+        cbi_testkit::gguf::write_tiny_llama(&path, 7, None).expect("tiny model");
+        let path = path.to_str().expect("utf-8 path");
+        let model =
+            generator_from_spec(&format!("local:{path}"), &Config::default()).expect("local model");
+        assert_eq!(model.name(), "local:tiny");
+        let hybrid = generator_from_spec(&format!("hybrid:local:{path}"), &Config::default())
+            .expect("hybrid over the local model");
+        assert_eq!(hybrid.name(), "hybrid:local:tiny");
+        // Both generators hold the one model loaded from the file (with the default options a
+        // spec without a configured `gguf` model uses), and so does anyone else asking.
+        let shared = cbi_models::LocalGguf::shared(path, cbi_models::LocalOptions::default())
+            .expect("shared");
+        assert!(
+            Arc::strong_count(&shared) >= 3,
+            "{}",
+            Arc::strong_count(&shared)
+        );
     }
 }

@@ -1,13 +1,14 @@
 use std::time::Duration;
 
-/// What can go wrong talking to a model vendor, setting a provider up, or running a model in
-/// this process.
+/// What can go wrong talking to a model vendor, running a model in process, or setting a
+/// provider up.
 ///
 /// The providers produce these and convert them into [`cbi_types::Error`] at the
 /// [`cbi_types::LanguageModel`] boundary (`?` works in code that returns the shared error),
 /// keeping the category a caller reacts to: a refused key becomes `Connect`, a 429
 /// `RateLimited`, a hang `Timeout`, a server fault or garbled answer `Model`, a rejected request
-/// `Invalid`. [`Error::kind`] and [`Error::is_retryable`] answer the same questions for code
+/// `Invalid`; a local model file that will not load `Invalid`, a local model failing `Model`,
+/// a provider left out of the build `Unsupported`. [`Error::kind`] and [`Error::is_retryable`] answer the same questions for code
 /// that holds this enum.
 ///
 /// No variant ever carries an API key: vendor messages are scrubbed of the key before they are
@@ -17,9 +18,47 @@ use std::time::Duration;
 pub enum Error {
     /// The configuration names a provider this crate does not speak.
     #[error(
-        "unknown model provider `{0}`; expected one of openai, openai-compatible, anthropic, cohere, ollama"
+        "unknown model provider `{0}`; expected one of openai, openai-compatible, anthropic, cohere, ollama, gguf"
     )]
     UnknownProvider(String),
+    /// The provider exists but this build left it out (a cargo feature that was off).
+    #[error(
+        "provider `{provider}`: this build of cbi-models has no `{feature}` feature; rebuild with --features {feature}"
+    )]
+    NotBuilt {
+        provider: &'static str,
+        feature: &'static str,
+    },
+    /// A local provider was configured without the model file (GGUF) or folder (MiniLM) to
+    /// load.
+    #[error("{provider} needs a path: the model file or folder to load (models.*.path)")]
+    MissingModelPath { provider: &'static str },
+    /// The configuration puts a provider where it does not belong: an embedding provider as a
+    /// language model, or a chat vendor as the embedding model.
+    #[error("model provider `{provider}` is not {wanted}; {hint}")]
+    WrongKind {
+        provider: String,
+        wanted: &'static str,
+        hint: &'static str,
+    },
+    /// A local model file is missing, unreadable, not GGUF, or not something llama.cpp can
+    /// load.
+    #[error("model file {}: {message}", path.display())]
+    ModelFile {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    /// A local model was asked for something it cannot do: an invalid grammar, a prompt
+    /// longer than its context. Sending it again will not help.
+    #[error("{provider} cannot take this request: {message}")]
+    InvalidRequest {
+        provider: &'static str,
+        message: String,
+    },
+    /// An in-process model failed while running (llama.cpp refused a batch, its worker
+    /// stopped).
+    #[error("local model {model} failed: {message}")]
+    Local { model: String, message: String },
     /// A cloud provider was configured without a key, and none is in the environment.
     #[error("{provider} needs an API key: set models.*.api_key or the {env} environment variable")]
     MissingApiKey {
@@ -29,32 +68,6 @@ pub enum Error {
     /// A provider that can point anywhere was configured without saying where.
     #[error("{provider} needs a base_url: the address of the server to talk to")]
     MissingBaseUrl { provider: &'static str },
-    /// The configuration puts a provider where it does not belong: an embedding provider as a
-    /// language model, or a chat vendor as the embedding model.
-    #[error("model provider `{provider}` is not {wanted}; {hint}")]
-    WrongKind {
-        provider: String,
-        wanted: &'static str,
-        hint: &'static str,
-    },
-    /// A local provider was configured without the file or folder of its model.
-    #[error("{provider} needs a path: {what}")]
-    MissingPath {
-        provider: &'static str,
-        what: &'static str,
-    },
-    /// The provider exists, but this build of cbi-models left it out.
-    #[error("{provider} is not in this build: rebuild with the cargo feature `{feature}`")]
-    FeatureDisabled {
-        provider: &'static str,
-        feature: &'static str,
-    },
-    /// A local model's files are missing or are not what they must be.
-    #[error("cannot load the model in {path}: {message}")]
-    ModelFiles { path: String, message: String },
-    /// A model running in this process failed on an input.
-    #[error("{model} failed: {message}")]
-    Inference { model: String, message: String },
     /// The API key holds characters an HTTP header cannot carry (a pasted newline).
     #[error("{provider}: the API key contains characters an HTTP header cannot carry")]
     InvalidApiKey { provider: &'static str },
@@ -140,7 +153,9 @@ pub enum ErrorKind {
     Unreachable,
     /// Nothing came back in time.
     Timeout,
-    /// A model running in this process failed.
+    /// A local model file could not be loaded.
+    ModelFile,
+    /// An in-process model failed while running.
     Local,
 }
 
@@ -153,13 +168,13 @@ impl Error {
             | Error::InvalidApiKey { .. }
             | Error::MissingBaseUrl { .. }
             | Error::InvalidBaseUrl { .. }
+            | Error::NotBuilt { .. }
             | Error::WrongKind { .. }
-            | Error::MissingPath { .. }
-            | Error::FeatureDisabled { .. }
-            | Error::ModelFiles { .. } => ErrorKind::Config,
-            Error::Inference { .. } => ErrorKind::Local,
+            | Error::MissingModelPath { .. } => ErrorKind::Config,
+            Error::ModelFile { .. } => ErrorKind::ModelFile,
+            Error::Local { .. } => ErrorKind::Local,
             Error::Unauthorized { .. } => ErrorKind::Auth,
-            Error::Rejected { .. } => ErrorKind::Rejected,
+            Error::Rejected { .. } | Error::InvalidRequest { .. } => ErrorKind::Rejected,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::Server { .. } => ErrorKind::Server,
             Error::Malformed { .. } => ErrorKind::Malformed,
@@ -196,11 +211,12 @@ impl From<Error> for cbi_types::Error {
             | Error::InvalidApiKey { .. }
             | Error::MissingBaseUrl { .. }
             | Error::InvalidBaseUrl { .. }
+            | Error::MissingModelPath { .. }
             | Error::WrongKind { .. }
-            | Error::MissingPath { .. }
-            | Error::ModelFiles { .. } => E::Invalid(e.to_string()),
-            Error::FeatureDisabled { .. } => E::Unsupported(e.to_string()),
-            Error::Inference { .. } => E::Model(e.to_string()),
+            | Error::ModelFile { .. }
+            | Error::InvalidRequest { .. } => E::Invalid(e.to_string()),
+            Error::NotBuilt { .. } => E::Unsupported(e.to_string()),
+            Error::Local { .. } => E::Model(e.to_string()),
             Error::Unauthorized { provider, .. } => E::Connect {
                 target: provider.to_owned(),
                 message: e.to_string(),
@@ -346,33 +362,56 @@ mod tests {
     }
 
     #[test]
-    fn local_model_failures_keep_their_category_too() {
+    fn local_failures_are_neither_retried_nor_hidden() {
         check(
-            Error::ModelFiles {
-                path: "/m".into(),
-                message: "no config.json".into(),
-            },
-            ErrorKind::Config,
-            false,
-            "Invalid",
-        );
-        check(
-            Error::FeatureDisabled {
-                provider: "local-embedding",
-                feature: "minilm",
+            Error::NotBuilt {
+                provider: "gguf",
+                feature: "local",
             },
             ErrorKind::Config,
             false,
             "Unsupported",
         );
         check(
-            Error::Inference {
-                model: "local-embedding/x".into(),
-                message: "shape".into(),
+            Error::MissingModelPath { provider: "gguf" },
+            ErrorKind::Config,
+            false,
+            "Invalid",
+        );
+        check(
+            Error::ModelFile {
+                path: "/m.gguf".into(),
+                message: "missing".into(),
+            },
+            ErrorKind::ModelFile,
+            false,
+            "Invalid",
+        );
+        check(
+            Error::InvalidRequest {
+                provider: "gguf",
+                message: "bad grammar".into(),
+            },
+            ErrorKind::Rejected,
+            false,
+            "Invalid",
+        );
+        check(
+            Error::Local {
+                model: "m".into(),
+                message: "decode failed".into(),
             },
             ErrorKind::Local,
             false,
             "Model",
+        );
+        assert_eq!(
+            Error::NotBuilt {
+                provider: "gguf",
+                feature: "local"
+            }
+            .to_string(),
+            "provider `gguf`: this build of cbi-models has no `local` feature; rebuild with --features local"
         );
     }
 

@@ -1,5 +1,6 @@
-//! Model providers for cbi: language models over HTTP, the router that makes several of them
-//! one, and (with the `minilm` feature) sentence embeddings computed in-process.
+//! Model providers for cbi: language models over HTTP or in this process from a GGUF file
+//! (feature `local`), the router that makes several of them one, and (feature `minilm`) sentence
+//! embeddings computed in-process.
 //!
 //! Each provider implements [`cbi_types::LanguageModel`] for one vendor API, speaking its
 //! documented wire format, streamed and not: [`OpenAiChat`] (OpenAI Chat Completions and every
@@ -8,6 +9,12 @@
 //! Vendor wire types stay private to their module; callers see only `cbi_types`' requests and
 //! completions. API keys come from the configuration or the vendor's usual environment
 //! variable, and never appear in `Debug` output, logs or error messages.
+//!
+//! With the `local` feature (off by default: it builds llama.cpp from source, which needs
+//! cmake and clang and takes minutes), `LocalGguf` runs a GGUF model in this process through
+//! llama.cpp: the model's own chat template, greedy or seeded sampling, GBNF grammars that
+//! constrain decoding, and a KV cache that keeps the prompt prefix it shares with the previous
+//! request, so questions on one schema pay only for their own tokens.
 //!
 //! [`ModelRouter`] is itself a `LanguageModel`: it picks among routes by [`Requirements`]
 //! (quality, latency, cost, context), falls back along an ordered chain, retries with backoff and
@@ -24,8 +31,7 @@
 //! configuration into a language model, and [`embedding_from_config`], which does the same for
 //! `models.embedding`.
 //!
-//! This crate is not a local runtime for generative models (GGUF), not a client for hosted
-//! embedding APIs and not a prompt builder; those live elsewhere. It has no retry or fallback
+//! This crate is not a client for hosted embedding APIs and not a prompt builder; those live elsewhere. It has no retry or fallback
 //! logic inside the providers: a provider makes one attempt and reports what happened, and the
 //! router decides what to do.
 
@@ -35,6 +41,8 @@ mod cohere;
 mod error;
 #[cfg(feature = "minilm")]
 mod minilm;
+#[cfg(feature = "local")]
+mod local;
 mod ollama;
 mod openai;
 mod router;
@@ -52,6 +60,8 @@ pub use cohere::CohereChat;
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "minilm")]
 pub use minilm::{MAX_TOKENS as MINILM_MAX_TOKENS, MiniLm};
+#[cfg(feature = "local")]
+pub use local::{DIVERSE_TEMPERATURE, LocalGguf, LocalOptions, LocalStats};
 pub use ollama::OllamaChat;
 pub use openai::OpenAiChat;
 pub use router::{
@@ -75,8 +85,9 @@ pub mod defaults {
 /// `COHERE_API_KEY`).
 ///
 /// Providers: `openai`, `openai-compatible` (needs `base_url`), `anthropic`, `cohere`,
-/// `ollama`. The local generative providers of the configuration (`embedded`, `gguf`) are not
-/// built here; `local-embedding` is an embedding model, built by [`embedding_from_config`].
+/// `ollama`, and `gguf` (needs `path`; the `local` feature), which loads the file once per
+/// process however many entries name it. `embedded` is not built here; `local-embedding` is an
+/// embedding model, built by [`embedding_from_config`].
 pub fn from_config(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
     from_config_with_env(config, |name| std::env::var(name).ok())
 }
@@ -161,6 +172,7 @@ pub fn from_config_with_env(
                 .with_timeout(timeout)
                 .with_defaults(max_tokens, temperature),
         ),
+        "gguf" => gguf(config)?,
         "local-embedding" => {
             return Err(Error::WrongKind {
                 provider: "local-embedding".into(),
@@ -177,15 +189,14 @@ pub fn from_config_with_env(
 /// Provider `local-embedding`: `path` is the folder holding `model.safetensors`,
 /// `tokenizer.json` and `config.json` (`cargo xtask models --only minilm` writes one), and
 /// `model` names it in reports. It needs this crate's `minilm` feature; without it the answer is
-/// [`Error::FeatureDisabled`], so a front end can say how to get it. The files are loaded and
+/// [`Error::NotBuilt`], so a front end can say how to get it. The files are loaded and
 /// checked here, once, not on the first question.
 pub fn embedding_from_config(config: &ModelConfig) -> Result<Arc<dyn EmbeddingModel>> {
     match config.provider.as_str() {
         "local-embedding" => {
             let Some(path) = config.path.as_deref() else {
-                return Err(Error::MissingPath {
+                return Err(Error::MissingModelPath {
                     provider: "local-embedding",
-                    what: "the folder holding model.safetensors, tokenizer.json and config.json",
                 });
             };
             local_embedding(path, &config.model)
@@ -210,8 +221,28 @@ fn local_embedding(path: &std::path::Path, model: &str) -> Result<Arc<dyn Embedd
 
 #[cfg(not(feature = "minilm"))]
 fn local_embedding(_path: &std::path::Path, _model: &str) -> Result<Arc<dyn EmbeddingModel>> {
-    Err(Error::FeatureDisabled {
+    Err(Error::NotBuilt {
         provider: "local-embedding",
         feature: "minilm",
+#[cfg(feature = "local")]
+fn gguf(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
+    let path = config
+        .path
+        .as_deref()
+        .ok_or(Error::MissingModelPath { provider: "gguf" })?;
+    let defaults = LocalOptions::default();
+    let options = LocalOptions {
+        max_tokens: config.max_tokens.unwrap_or(defaults.max_tokens),
+        temperature: config.temperature,
+        ..defaults
+    };
+    Ok(LocalGguf::shared(path, options)?)
+}
+
+#[cfg(not(feature = "local"))]
+fn gguf(_config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
+    Err(Error::NotBuilt {
+        provider: "gguf",
+        feature: "local",
     })
 }

@@ -60,11 +60,11 @@ impl fmt::Debug for MiniLm {
 
 impl MiniLm {
     /// Loads the model in `dir`, checking what it can before any text runs: a missing or
-    /// malformed file is an [`Error::ModelFiles`], never a panic later.
+    /// malformed file is an [`Error::ModelFile`], never a panic later.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
-        let bad = |message: String| Error::ModelFiles {
-            path: dir.display().to_string(),
+        let bad = |message: String| Error::ModelFile {
+            path: dir.to_path_buf(),
             message,
         };
         if !dir.is_dir() {
@@ -162,7 +162,7 @@ impl Inner {
     }
 
     fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        let failed = |message: String| Error::Inference {
+        let failed = |message: String| Error::Local {
             model: self.name.clone(),
             message,
         };
@@ -237,7 +237,7 @@ impl EmbeddingModel for MiniLm {
         let texts = texts.to_vec();
         let vectors = tokio::task::spawn_blocking(move || inner.embed(&texts))
             .await
-            .map_err(|e| Error::Inference {
+            .map_err(|e| Error::Local {
                 model: self.name.clone(),
                 message: format!("the embedding task ended abnormally: {e}"),
             })??;

@@ -9,8 +9,13 @@
 //! `redis://127.0.0.1:6379/`). A missing server fails the test that needs it, with a message
 //! naming the URL; nothing is skipped.
 //!
+//! For the in-process model provider, [`gguf::write_tiny_llama`] writes a tiny random GGUF
+//! model that llama.cpp loads, so those tests need no download.
+//!
 //! This is not part of cbi: it depends on no `cbi-*` crate, is never published, and only
 //! `[dev-dependencies]` use it. Start with [`ScratchDb::create`].
+
+pub mod gguf;
 
 use std::time::Duration;
 

@@ -93,7 +93,31 @@ fn configuration_mistakes_are_reported() {
         e(config("openai", Some("api.openai.com"), None)),
         Error::InvalidBaseUrl { .. }
     ));
-    assert!(matches!(e(config("gguf", None, None)), Error::UnknownProvider(p) if p == "gguf"));
+    assert!(
+        matches!(e(config("gguf-ish", None, None)), Error::UnknownProvider(p) if p == "gguf-ish")
+    );
+    let gguf = e(config("gguf", None, None));
+    if cfg!(feature = "local") {
+        assert!(
+            matches!(gguf, Error::MissingModelPath { provider: "gguf" }),
+            "{gguf:?}"
+        );
+    } else {
+        assert!(
+            matches!(
+                gguf,
+                Error::NotBuilt {
+                    provider: "gguf",
+                    feature: "local"
+                }
+            ),
+            "{gguf:?}"
+        );
+        assert!(
+            gguf.to_string().contains("rebuild with --features local"),
+            "{gguf}"
+        );
+    }
 }
 
 #[tokio::test]

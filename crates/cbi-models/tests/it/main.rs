@@ -1,12 +1,14 @@
 //! Integration tests of cbi-models: every provider against an in-process server speaking its
-//! vendor's wire format, the router over mock models, and (feature `minilm`) a tiny random
-//! BERT written by the tests.
+//! vendor's wire format, the router over mock models, and, with their features, a tiny random
+//! BERT (`minilm`) and a tiny random GGUF model (`local`) written by the tests.
 
 mod anthropic;
 mod cohere;
 mod config;
 #[cfg(feature = "minilm")]
 mod minilm;
+#[cfg(feature = "local")]
+mod local;
 mod ollama;
 mod openai;
 mod router;

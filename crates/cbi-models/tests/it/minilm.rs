@@ -264,7 +264,7 @@ async fn a_text_longer_than_the_model_is_cut_not_refused() {
 #[test]
 fn missing_or_broken_files_are_errors_not_panics() {
     let check = |dir: &Path, says: &str| match MiniLm::load(dir) {
-        Err(e @ Error::ModelFiles { .. }) => {
+        Err(e @ Error::ModelFile { .. }) => {
             let msg = e.to_string();
             assert!(msg.contains(says), "{msg}");
         }
@@ -327,5 +327,5 @@ async fn the_configuration_builds_it_from_its_folder() {
         ..config
     };
     let e = embedding_from_config(&broken).unwrap_err();
-    assert!(matches!(e, Error::ModelFiles { .. }), "{e}");
+    assert!(matches!(e, Error::ModelFile { .. }), "{e}");
 }
