@@ -605,7 +605,11 @@ pub fn generator_from_config(config: &Config) -> Result<Arc<dyn SqlGenerator>> {
     else {
         return Ok(Arc::new(EmbeddedGenerator::new()));
     };
-    model_generator(primary, config.models.fallback.as_ref())
+    model_generator(
+        primary,
+        config.models.fallback.as_ref(),
+        config.models.embedding.as_ref(),
+    )
 }
 
 /// The generator a `--model` spec names:
@@ -670,7 +674,7 @@ pub fn generator_from_spec(spec: &str, config: &Config) -> Result<Arc<dyn SqlGen
     if base_url.is_some() {
         m.base_url = base_url;
     }
-    spec_generator(mode, spec, &m)
+    spec_generator(mode, spec, &m, config.models.embedding.as_ref())
 }
 
 /// `local:<path>`: the `gguf` provider of cbi-models on that file.
@@ -710,7 +714,7 @@ fn local_generator(
         temperature: primary.and_then(|p| p.temperature),
         ..cbi_types::config::ModelConfig::default()
     };
-    spec_generator(mode, spec, &m)
+    spec_generator(mode, spec, &m, config.models.embedding.as_ref())
 }
 
 #[cfg(feature = "models")]
@@ -718,6 +722,7 @@ fn spec_generator(
     mode: &str,
     spec: &str,
     m: &cbi_types::config::ModelConfig,
+    embedding: Option<&cbi_types::config::ModelConfig>,
 ) -> Result<Arc<dyn SqlGenerator>> {
     use cbi_nl2sql::{HybridGenerator, ModelGenerator, ModelOptions, NaiveGenerator};
     let llm =
@@ -729,11 +734,32 @@ fn spec_generator(
     Ok(match mode {
         "naive" => Arc::new(NaiveGenerator::new(llm, format!("naive:{name}"))),
         "hybrid" => Arc::new(HybridGenerator::new(
-            ModelGenerator::new(llm, ModelOptions::default()).with_name(name),
+            with_embedder(
+                ModelGenerator::new(llm, ModelOptions::default()).with_name(name),
+                embedding,
+            )?,
             HYBRID_THRESHOLD,
         )),
-        _ => Arc::new(ModelGenerator::new(llm, ModelOptions::default()).with_name(name)),
+        _ => Arc::new(with_embedder(
+            ModelGenerator::new(llm, ModelOptions::default()).with_name(name),
+            embedding,
+        )?),
     })
+}
+
+/// The model pipeline retrieving its examples with the configured embedding model
+/// (`models.embedding`, e.g. MiniLM), or with the lexical embedder when none is configured.
+#[cfg(feature = "models")]
+fn with_embedder(
+    g: cbi_nl2sql::ModelGenerator,
+    embedding: Option<&cbi_types::config::ModelConfig>,
+) -> Result<cbi_nl2sql::ModelGenerator> {
+    let Some(e) = embedding else {
+        return Ok(g);
+    };
+    let model = cbi_models::embedding_from_config(e)
+        .map_err(|err| Error::Model(format!("models.embedding: {err}")))?;
+    Ok(g.with_embedder(model))
 }
 
 #[cfg(not(feature = "models"))]
@@ -741,6 +767,7 @@ fn spec_generator(
     _mode: &str,
     spec: &str,
     _m: &cbi_types::config::ModelConfig,
+    _embedding: Option<&cbi_types::config::ModelConfig>,
 ) -> Result<Arc<dyn SqlGenerator>> {
     Err(Error::Model(format!(
         "--model {spec}: this build of cbi has no language models (feature `models`)"
@@ -755,6 +782,7 @@ pub const HYBRID_THRESHOLD: f32 = 0.9;
 fn model_generator(
     primary: &cbi_types::config::ModelConfig,
     fallback: Option<&cbi_types::config::ModelConfig>,
+    embedding: Option<&cbi_types::config::ModelConfig>,
 ) -> Result<Arc<dyn SqlGenerator>> {
     use cbi_nl2sql::{HybridGenerator, ModelGenerator, ModelOptions};
     let open = |m: &cbi_types::config::ModelConfig| {
@@ -777,8 +805,11 @@ fn model_generator(
     if let Some(t) = primary.temperature {
         opts.temperature = t;
     }
-    let model = ModelGenerator::new(Arc::new(router.build()), opts)
-        .with_name(format!("{}:{}", primary.provider, primary.model));
+    let model = with_embedder(
+        ModelGenerator::new(Arc::new(router.build()), opts)
+            .with_name(format!("{}:{}", primary.provider, primary.model)),
+        embedding,
+    )?;
     Ok(Arc::new(HybridGenerator::new(model, HYBRID_THRESHOLD)))
 }
 
@@ -786,6 +817,7 @@ fn model_generator(
 fn model_generator(
     primary: &cbi_types::config::ModelConfig,
     _fallback: Option<&cbi_types::config::ModelConfig>,
+    _embedding: Option<&cbi_types::config::ModelConfig>,
 ) -> Result<Arc<dyn SqlGenerator>> {
     Err(Error::Model(format!(
         "models.primary: provider `{}` needs cbi built with the `models` feature",

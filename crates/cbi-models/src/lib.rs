@@ -39,10 +39,10 @@ mod anthropic;
 mod client;
 mod cohere;
 mod error;
-#[cfg(feature = "minilm")]
-mod minilm;
 #[cfg(feature = "local")]
 mod local;
+#[cfg(feature = "minilm")]
+mod minilm;
 mod ollama;
 mod openai;
 mod router;
@@ -58,10 +58,10 @@ pub use anthropic::AnthropicChat;
 pub use client::DEFAULT_TIMEOUT;
 pub use cohere::CohereChat;
 pub use error::{Error, ErrorKind, Result};
-#[cfg(feature = "minilm")]
-pub use minilm::{MAX_TOKENS as MINILM_MAX_TOKENS, MiniLm};
 #[cfg(feature = "local")]
 pub use local::{DIVERSE_TEMPERATURE, LocalGguf, LocalOptions, LocalStats};
+#[cfg(feature = "minilm")]
+pub use minilm::{MAX_TOKENS as MINILM_MAX_TOKENS, MiniLm};
 pub use ollama::OllamaChat;
 pub use openai::OpenAiChat;
 pub use router::{
@@ -224,6 +224,9 @@ fn local_embedding(_path: &std::path::Path, _model: &str) -> Result<Arc<dyn Embe
     Err(Error::NotBuilt {
         provider: "local-embedding",
         feature: "minilm",
+    })
+}
+
 #[cfg(feature = "local")]
 fn gguf(config: &ModelConfig) -> Result<Arc<dyn LanguageModel>> {
     let path = config

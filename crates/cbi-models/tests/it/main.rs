@@ -5,10 +5,10 @@
 mod anthropic;
 mod cohere;
 mod config;
-#[cfg(feature = "minilm")]
-mod minilm;
 #[cfg(feature = "local")]
 mod local;
+#[cfg(feature = "minilm")]
+mod minilm;
 mod ollama;
 mod openai;
 mod router;
