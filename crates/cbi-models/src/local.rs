@@ -796,31 +796,57 @@ impl<'m> Runner<'m> {
         })
     }
 
-    /// The next token: the grammar masks what it forbids, then greedy or seeded sampling
-    /// picks among the rest.
+    /// The next token: greedy or seeded sampling over the whole vocabulary, and when a grammar
+    /// is given and forbids that token, the same sampling again over what the grammar allows.
+    ///
+    /// Checking the one sampled token first is what llama.cpp's own samplers do: masking all of
+    /// a 150,000-token vocabulary through a schema's grammar at every step costs about a second
+    /// a token on two cores, while a well-prompted model's choice is usually allowed already.
     fn pick(
         &self,
         logits: &[f32],
         grammar: Option<&mut LlamaSampler>,
         sampler: &mut LlamaSampler,
     ) -> Result<LlamaToken> {
-        let mut candidates = LlamaTokenDataArray::from_iter(
-            (0i32..)
-                .zip(logits)
-                .map(|(id, &logit)| LlamaTokenData::new(LlamaToken(id), logit, 0.0)),
-            false,
-        );
-        if let Some(g) = grammar {
-            candidates.apply_sampler(g);
-            if !candidates
-                .data
-                .iter()
-                .any(|d| d.logit() > f32::NEG_INFINITY)
-            {
-                return Err(
-                    self.invalid("the grammar allows no token of this model's vocabulary here")
-                );
-            }
+        let all = || {
+            LlamaTokenDataArray::from_iter(
+                (0i32..)
+                    .zip(logits)
+                    .map(|(id, &logit)| LlamaTokenData::new(LlamaToken(id), logit, 0.0)),
+                false,
+            )
+        };
+        let mut candidates = all();
+        candidates.apply_sampler(sampler);
+        let first = candidates
+            .selected_token()
+            .ok_or_else(|| self.error("the sampler selected no token"))?;
+        let Some(g) = grammar else {
+            return Ok(first);
+        };
+        let logit = usize::try_from(first.0)
+            .ok()
+            .and_then(|i| logits.get(i))
+            .copied()
+            .unwrap_or(0.0);
+        let mut one =
+            LlamaTokenDataArray::from_iter([LlamaTokenData::new(first, logit, 0.0)], false);
+        one.apply_sampler(g);
+        if one
+            .data
+            .first()
+            .is_some_and(|d| d.logit() > f32::NEG_INFINITY)
+        {
+            return Ok(first);
+        }
+        let mut candidates = all();
+        candidates.apply_sampler(g);
+        if !candidates
+            .data
+            .iter()
+            .any(|d| d.logit() > f32::NEG_INFINITY)
+        {
+            return Err(self.invalid("the grammar allows no token of this model's vocabulary here"));
         }
         candidates.apply_sampler(sampler);
         candidates

@@ -251,17 +251,17 @@ fn with_db(question: &str, db: FakeDb) -> (GenerationRequest, Arc<FakeDb>) {
 }
 
 #[test]
-fn every_request_carries_the_schema_grammar_unless_turned_off() {
+fn requests_carry_the_schema_grammar_when_constrained() {
     let model = Scripted::new(&["SELECT name FROM regions", "SELECT name FROM regions"]);
-    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
-    run(g.generate(&request("List the regions"))).unwrap();
-    let off = ModelGenerator::new(
+    let g = ModelGenerator::new(
         model.clone(),
         ModelOptions {
-            constrain: false,
+            constrain: true,
             ..ModelOptions::default()
         },
     );
+    run(g.generate(&request("List the regions"))).unwrap();
+    let off = ModelGenerator::new(model.clone(), ModelOptions::default());
     run(off.generate(&request("List the regions"))).unwrap();
     let seen = model.seen.lock().unwrap();
     let grammar = seen[0].grammar.as_deref().expect("a grammar");
