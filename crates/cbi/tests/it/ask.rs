@@ -320,7 +320,14 @@ fn model_specs_and_unusable_models() {
         "local:m.gguf",
         "How many regions are there?",
     ]);
-    assert!(out.one_line_error().contains("not built yet"));
+    // Without the `local` feature the build says so; with it, the file is missing. Either
+    // way a one-line error naming the spec, never a panic or a silent fallback.
+    let e = out.one_line_error();
+    assert!(e.starts_with("error: --model local:m.gguf"), "{e}");
+    assert!(
+        e.contains("--features local") || e.contains("m.gguf:"),
+        "{e}"
+    );
     let out = cbi.run(&[
         "ask",
         "--db",
