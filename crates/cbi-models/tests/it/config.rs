@@ -192,7 +192,7 @@ fn embedding_providers_and_language_models_stay_in_their_place() {
         .expect_err("no path");
     assert_eq!(
         e.to_string(),
-        "local-embedding needs a path: the folder holding model.safetensors, tokenizer.json and config.json"
+        "local-embedding needs a path: the model file or folder to load (models.*.path)"
     );
 }
 
@@ -204,7 +204,7 @@ fn local_embeddings_without_the_feature_say_how_to_get_them() {
     let e = cbi_models::embedding_from_config(&c).expect_err("feature off");
     assert_eq!(
         e.to_string(),
-        "local-embedding is not in this build: rebuild with the cargo feature `minilm`"
+        "provider `local-embedding`: this build of cbi-models has no `minilm` feature; rebuild with --features minilm"
     );
     assert!(matches!(
         cbi_types::Error::from(e),
