@@ -69,8 +69,10 @@ pub struct Turn {
     /// The gold SQL as the data file has it, for the predictions file.
     pub gold_text: String,
     pub hardness: Option<Hardness>,
-    /// BIRD's own difficulty label.
+    /// The set's own difficulty label (BIRD's, or a jsonl `difficulty`).
     pub difficulty: Option<String>,
+    /// A jsonl `category` (the kind of question: `top_n`, `anti_join`…), reported apart.
+    pub category: Option<String>,
 }
 
 /// A conversation (or a lone question) about one database.
@@ -101,7 +103,10 @@ pub struct LoadOptions {
     pub db_dir: Option<PathBuf>,
     /// Keep only these databases (empty: all).
     pub dbs: Vec<String>,
-    /// Keep the first N units after the database filter.
+    /// Keep every K-th unit after the database filter (the first, the K+1-th, …): a fixed
+    /// sample spread over the whole set, the same on every run.
+    pub every: Option<usize>,
+    /// Keep the first N units after the database filter and `every`.
     pub limit: Option<usize>,
 }
 
@@ -121,6 +126,12 @@ pub fn load(format: Format, opts: &LoadOptions) -> Result<Dataset> {
             }
         }
         ds.units.retain(|u| opts.dbs.contains(&u.db_id));
+    }
+    if let Some(k) = opts.every.filter(|k| *k > 1) {
+        ds.units = std::mem::take(&mut ds.units)
+            .into_iter()
+            .step_by(k)
+            .collect();
     }
     if let Some(n) = opts.limit {
         ds.units.truncate(n);
@@ -205,6 +216,7 @@ fn load_spider(opts: &LoadOptions) -> Result<Dataset> {
                 gold: vec![it.query.clone()],
                 gold_text: it.query,
                 difficulty: None,
+                category: None,
             };
             single(id, it.db_id.clone(), db_file(&db_dir, &it.db_id), turn)
         })
@@ -260,6 +272,7 @@ fn load_bird(opts: &LoadOptions) -> Result<Dataset> {
             gold: vec![it.sql.clone()],
             gold_text: it.sql,
             difficulty: it.difficulty,
+            category: None,
         };
         units.push(single(
             id,
@@ -315,6 +328,7 @@ fn load_interactions(opts: &LoadOptions) -> Result<Dataset> {
                     gold: vec![repaired],
                     gold_text: turn.query,
                     difficulty: None,
+                    category: None,
                 }
             })
             .collect::<Vec<_>>();
@@ -347,6 +361,10 @@ struct JsonlItem {
     #[serde(default)]
     evidence: Option<String>,
     gold_sql: GoldField,
+    #[serde(default)]
+    difficulty: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
 }
 
 /// `gold_sql`: one string (answers separated by `;`) or a list of answers.
@@ -435,7 +453,8 @@ fn load_jsonl(opts: &LoadOptions) -> Result<Dataset> {
             hardness: level(&gold[0]),
             gold,
             gold_text,
-            difficulty: None,
+            difficulty: it.difficulty,
+            category: it.category,
         };
         units.push(single(id, db_id, db_path, turn));
     }
@@ -488,6 +507,7 @@ fn load_geoquery(opts: &LoadOptions) -> Result<Dataset> {
                 gold: vec![gold.clone()],
                 gold_text: gold,
                 difficulty: None,
+                category: None,
             };
             units.push(single(id, "geography".to_string(), db_path.clone(), turn));
         }
@@ -543,7 +563,7 @@ mod tests {
         writeln!(f).unwrap();
         writeln!(
             f,
-            r#"{{"id":7,"question":"q2","db_id":"y","evidence":"hint","gold_sql":["SELECT 2","  "]}}"#
+            r#"{{"id":7,"question":"q2","db_id":"y","evidence":"hint","gold_sql":["SELECT 2","  "],"category":"top_n","difficulty":"hard"}}"#
         )
         .unwrap();
         drop(f);
@@ -576,6 +596,9 @@ mod tests {
         assert_eq!(b.db_path, PathBuf::from("/dbs/y/y.sqlite"));
         assert_eq!(b.turns[0].gold, vec!["SELECT 2"]);
         assert_eq!(b.turns[0].evidence.as_deref(), Some("hint"));
+        assert_eq!(b.turns[0].category.as_deref(), Some("top_n"));
+        assert_eq!(b.turns[0].difficulty.as_deref(), Some("hard"));
+        assert_eq!(a.turns[0].category, None);
     }
 
     #[test]
@@ -662,6 +685,23 @@ mod tests {
             some.units
                 .iter()
                 .all(|u| u.db_id == "concert_singer" || u.db_id == "pets_1")
+        );
+        // a spread sample: the first, the fifth, …, the same on every load
+        let all = load(Format::Spider, &opts("spider")).unwrap();
+        let sample = load(
+            Format::Spider,
+            &LoadOptions {
+                every: Some(4),
+                ..opts("spider")
+            },
+        )
+        .unwrap();
+        assert_eq!(sample.units.len(), all.units.len().div_ceil(4));
+        assert_eq!(sample.units[0].id, all.units[0].id);
+        assert_eq!(sample.units[1].id, all.units[4].id);
+        assert_eq!(
+            sample.units.last().unwrap().id,
+            all.units[(all.units.len() - 1) / 4 * 4].id
         );
         let err = load(
             Format::Spider,

@@ -53,7 +53,11 @@ pub struct EvalArgs {
     /// Only these databases (repeat the flag or separate with commas).
     #[arg(long = "db", value_delimiter = ',')]
     pub dbs: Vec<String>,
-    /// Only the first N questions (interactions for SParC/CoSQL) after --db.
+    /// Only every K-th question (interaction): the first, the K+1-th, … after --db. A fixed
+    /// sample spread over the set, for runs too slow to answer all of it (a local model).
+    #[arg(long)]
+    pub every: Option<usize>,
+    /// Only the first N questions (interactions for SParC/CoSQL) after --db and --every.
     #[arg(long)]
     pub limit: Option<usize>,
     /// Where the databases are: `<db-dir>/<db_id>/<db_id>.sqlite` (GeoQuery: the folder of its
@@ -146,6 +150,7 @@ async fn run_async(args: EvalArgs, jobs: usize) -> Result<()> {
             data: data.clone(),
             db_dir: args.db_dir.clone(),
             dbs: args.dbs.clone(),
+            every: args.every,
             limit: args.limit,
         },
     )?;

@@ -36,6 +36,9 @@ pub struct Record {
     pub gold_error: Option<String>,
     pub hardness: Option<Hardness>,
     pub difficulty: Option<String>,
+    /// The question's category in the set (jsonl `category`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     pub generation_ms: f64,
     /// Time spent running the predicted SQL.
     pub execution_ms: f64,
@@ -220,6 +223,7 @@ mod tests {
             gold_error: None,
             hardness: Some(Hardness::Easy),
             difficulty: None,
+            category: None,
             generation_ms: 1.0,
             execution_ms: 1.0,
             prompt_tokens: 0,

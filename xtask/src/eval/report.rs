@@ -176,7 +176,7 @@ pub struct Report {
     pub model: String,
     pub data: PathBuf,
     pub run_dir: PathBuf,
-    /// Questions selected (after `--db` and `--limit`), skipped ones included.
+    /// Questions selected (after `--db`, `--every` and `--limit`), skipped ones included.
     pub questions: usize,
     /// Questions whose database is missing: neither asked nor scored.
     pub skipped: usize,
@@ -190,6 +190,7 @@ pub struct Report {
     pub accuracy: Score,
     pub by_hardness: Vec<Score>,
     pub by_difficulty: Vec<Score>,
+    pub by_category: Vec<Score>,
     pub by_db: Vec<Score>,
     pub by_turn: Vec<Score>,
     pub interactions: Option<Interactions>,
@@ -252,10 +253,17 @@ pub fn build(ctx: &Context, records: &[Record]) -> Report {
             .unwrap_or(9)
     };
     let difficulty_order = |k: &str| {
-        ["simple", "moderate", "challenging"]
-            .iter()
-            .position(|d| *d == k)
-            .unwrap_or(9)
+        [
+            "easy",
+            "simple",
+            "medium",
+            "moderate",
+            "hard",
+            "challenging",
+        ]
+        .iter()
+        .position(|d| *d == k)
+        .unwrap_or(9)
     };
     let by_hardness = group(
         scored.iter().copied(),
@@ -267,6 +275,7 @@ pub fn build(ctx: &Context, records: &[Record]) -> Report {
         |r| r.difficulty.clone(),
         difficulty_order,
     );
+    let by_category = group(scored.iter().copied(), |r| r.category.clone(), |_| 0);
     let by_db = group(scored.iter().copied(), |r| Some(r.db_id.clone()), |_| 0);
     let by_turn = group(scored.iter().copied(), turn_key, |k| {
         k.trim_end_matches('+').parse().unwrap_or(99)
@@ -400,6 +409,7 @@ pub fn build(ctx: &Context, records: &[Record]) -> Report {
         accuracy: accuracy.finish(),
         by_hardness,
         by_difficulty,
+        by_category,
         by_db,
         by_turn,
         interactions,
@@ -485,6 +495,7 @@ pub fn markdown(r: &Report) -> String {
     for (title, first, scores) in [
         ("By hardness (Spider levels)", "hardness", &r.by_hardness),
         ("By difficulty", "difficulty", &r.by_difficulty),
+        ("By category", "category", &r.by_category),
         ("By turn", "turn", &r.by_turn),
         ("By database", "database", &r.by_db),
     ] {
@@ -694,6 +705,7 @@ mod tests {
             gold_error: None,
             hardness: Some(Hardness::Easy),
             difficulty: None,
+            category: None,
             generation_ms: 10.0,
             execution_ms: 1.0,
             prompt_tokens: 1000,
@@ -752,6 +764,31 @@ mod tests {
         assert_eq!(turns, [("1", 3), ("2", 2), ("3", 1), ("4+", 2)]);
         assert_eq!(r.skipped, 2);
         assert!(markdown(&r).contains("Interaction match"));
+    }
+
+    #[test]
+    fn categories_and_difficulties_are_scored_apart() {
+        let tagged = |id: &str, category: &str, difficulty: &str, ok: bool| Record {
+            category: Some(category.into()),
+            difficulty: Some(difficulty.into()),
+            ..rec(id, id, None, ok, ok)
+        };
+        let records = vec![
+            tagged("1", "top_n", "hard", true),
+            tagged("2", "top_n", "easy", false),
+            tagged("3", "anti_join", "medium", false),
+            rec("4", "4", None, true, true),
+        ];
+        let r = build(&ctx(Format::Jsonl, "gold"), &records);
+        let cats: Vec<(&str, usize, usize)> = r
+            .by_category
+            .iter()
+            .map(|s| (s.key.as_str(), s.test_suite, s.total))
+            .collect();
+        assert_eq!(cats, [("anti_join", 0, 1), ("top_n", 1, 2)]);
+        let levels: Vec<&str> = r.by_difficulty.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(levels, ["easy", "medium", "hard"]);
+        assert!(markdown(&r).contains("## By category"));
     }
 
     #[test]

@@ -221,6 +221,7 @@ pub async fn run_unit(
             gold_error: verdict.gold_error,
             hardness: turn.hardness,
             difficulty: turn.difficulty.clone(),
+            category: turn.category.clone(),
             generation_ms: prediction.latency.as_secs_f64() * 1000.0,
             execution_ms: verdict.execution_ms,
             prompt_tokens: prediction.usage.prompt_tokens,
@@ -279,6 +280,7 @@ mod tests {
             gold_text: gold.join("; "),
             hardness: Some(Hardness::Easy),
             difficulty: None,
+            category: None,
         }
     }
 
