@@ -11,9 +11,11 @@
 //!
 //! The lists are data (`functions/<dialect>.txt`, one name a line, a `[scalar]` and a `[table]`
 //! section), and users extend them in configuration (`validator.allowed_functions`,
-//! `validator.allowed_table_functions`).
+//! `validator.allowed_table_functions`). An `[instead]` section (`name: what to write`) names
+//! the dialect's own way of saying what another dialect's function says (`year` on SQLite is
+//! `strftime('%Y', …)`), so a refusal tells a person or a model how to write the query.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use cbi_types::SqlDialect;
@@ -23,19 +25,32 @@ use cbi_types::SqlDialect;
 pub struct FunctionList {
     scalar: HashSet<&'static str>,
     table: HashSet<&'static str>,
+    instead: HashMap<&'static str, &'static str>,
 }
 
 impl FunctionList {
     fn parse(text: &'static str) -> Self {
+        #[derive(PartialEq)]
+        enum Section {
+            Scalar,
+            Table,
+            Instead,
+        }
         let mut list = FunctionList::default();
-        let mut table = false;
+        let mut section = Section::Scalar;
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
             match line {
                 "" => {}
-                "[scalar]" => table = false,
-                "[table]" => table = true,
-                name if table => {
+                "[scalar]" => section = Section::Scalar,
+                "[table]" => section = Section::Table,
+                "[instead]" => section = Section::Instead,
+                line if section == Section::Instead => {
+                    if let Some((name, hint)) = line.split_once(':') {
+                        list.instead.insert(name.trim(), hint.trim());
+                    }
+                }
+                name if section == Section::Table => {
                     list.table.insert(name);
                 }
                 name => {
@@ -91,6 +106,15 @@ pub fn function_allowed(dialect: SqlDialect, name: &str) -> bool {
         .contains(name.to_ascii_lowercase().as_str())
 }
 
+/// What to write on `dialect` instead of `name`, another dialect's function (`year` on SQLite:
+/// `strftime('%Y', column)`), when the list knows.
+pub fn instead(dialect: SqlDialect, name: &str) -> Option<&'static str> {
+    functions(dialect)
+        .instead
+        .get(name.to_ascii_lowercase().as_str())
+        .copied()
+}
+
 /// Whether `name` (one part, any case) is a table-valued function on the built-in list of
 /// `dialect`.
 pub fn table_function_allowed(dialect: SqlDialect, name: &str) -> bool {
@@ -116,9 +140,24 @@ mod tests {
         for d in SqlDialect::ALL {
             for (section, text) in [(d, include_text(d))] {
                 let mut seen = HashSet::new();
+                let mut instead = false;
                 for line in text.lines() {
                     let line = line.split('#').next().unwrap_or("").trim();
-                    if line.is_empty() || line.starts_with('[') {
+                    if line.starts_with('[') {
+                        instead = line == "[instead]";
+                        continue;
+                    }
+                    if line.is_empty() {
+                        continue;
+                    }
+                    if instead {
+                        // `name: hint`, for a name the dialect does not allow.
+                        let (name, hint) = line.split_once(':').expect("name: hint");
+                        assert!(!hint.trim().is_empty(), "{section}: `{line}`");
+                        assert!(
+                            !function_allowed(d, name.trim()),
+                            "{section}: `{name}` is allowed, it needs no hint"
+                        );
                         continue;
                     }
                     assert!(

@@ -577,18 +577,29 @@ impl Safety<'_> {
     }
 
     fn refuse_function(&mut self, name: &ObjectName, what: &str, key: &str) {
+        // Another dialect's spelling of something this one says otherwise: say how.
+        let hint = match name.0.as_slice() {
+            [one] if key.is_empty() => one
+                .as_ident()
+                .and_then(|i| crate::functions::instead(self.dialect, &i.value)),
+            _ => None,
+        };
+        let message = match hint {
+            Some(hint) => format!(
+                "{what} `{name}` is not allowed: {} does not have it; write {hint} instead",
+                self.dialect
+            ),
+            None => format!(
+                "{what} `{name}` is not allowed: queries may call only the analytical \
+                 functions cbi knows for {} (aggregates, window functions, math, text, \
+                 dates, conditionals, JSON readers); if you trust it, add it to \
+                 `validator.allowed{key}_functions` in the configuration",
+                self.dialect
+            ),
+        };
         self.found.push((
             name.span().start,
-            Problem::new(
-                ProblemKind::FunctionNotAllowed,
-                format!(
-                    "{what} `{name}` is not allowed: queries may call only the analytical \
-                     functions cbi knows for {} (aggregates, window functions, math, text, \
-                     dates, conditionals, JSON readers); if you trust it, add it to \
-                     `validator.allowed{key}_functions` in the configuration",
-                    self.dialect
-                ),
-            ),
+            Problem::new(ProblemKind::FunctionNotAllowed, message),
         ));
     }
 }
@@ -1968,6 +1979,65 @@ mod tests {
             .validate(sql)
             .map(|v| v.sql)
             .map_err(|p| p.into_iter().map(|p| p.kind).collect())
+    }
+
+    #[test]
+    fn another_dialects_function_is_refused_with_this_dialects_spelling() {
+        // (dialect, sql, what the message must say)
+        let cases = [
+            (
+                SqlDialect::Sqlite,
+                "SELECT YEAR(a) FROM t",
+                "write strftime('%Y', column)",
+            ),
+            (
+                SqlDialect::Sqlite,
+                "SELECT datediff(a, a) FROM t",
+                "julianday(a) - julianday(b)",
+            ),
+            (
+                SqlDialect::PostgreSql,
+                "SELECT strftime('%Y', a) FROM t",
+                "to_char(column",
+            ),
+            (
+                SqlDialect::PostgreSql,
+                "SELECT ifnull(a, 0) FROM t",
+                "coalesce(a, b)",
+            ),
+            (
+                SqlDialect::MySql,
+                "SELECT date_trunc('month', a) FROM t",
+                "DATE_FORMAT(",
+            ),
+            (
+                SqlDialect::Oracle,
+                "SELECT year(a) FROM t",
+                "EXTRACT(YEAR FROM column)",
+            ),
+            // No spelling known: the general refusal.
+            (
+                SqlDialect::Sqlite,
+                "SELECT sleep(1) FROM t",
+                "validator.allowed_functions",
+            ),
+            // Qualified names and table functions get no hint.
+            (
+                SqlDialect::PostgreSql,
+                "SELECT public.year(a) FROM t",
+                "validator.allowed_functions",
+            ),
+        ];
+        for (d, sql, expect) in cases {
+            let problems = validator(d).validate(sql).expect_err(sql);
+            assert_eq!(problems.len(), 1, "{sql}: {problems:?}");
+            assert_eq!(problems[0].kind, ProblemKind::FunctionNotAllowed, "{sql}");
+            assert!(
+                problems[0].message.contains(expect),
+                "{d} {sql}: {}",
+                problems[0].message
+            );
+        }
     }
 
     #[test]
