@@ -25,6 +25,7 @@ use crate::generator::{
     EmbeddedGenerator, GenerationRequest, PerSchema, SqlCandidate, SqlGenerator, TrialOutcome,
 };
 use crate::grammar::SqlGrammar;
+use crate::index::SchemaIndex;
 use crate::validate::{SqlValidator, summarize};
 use crate::{Error, Result};
 
@@ -77,12 +78,14 @@ pub struct PromptBuilder {
 }
 
 impl PromptBuilder {
-    /// The system and user messages for `request`, with `focus` tables first in the schema and
+    /// The system and user messages for `request`, with `focus` tables first in the schema,
+    /// `values` (cells the question names, as `table.column = 'stored value'`) spelled out and
     /// `hint` (another generator's reading) offered as a starting point.
     pub fn messages(
         &self,
         request: &GenerationRequest,
         focus: &[String],
+        values: &[String],
         examples: &[Example],
         hint: Option<&str>,
     ) -> Vec<ChatMessage> {
@@ -142,6 +145,12 @@ impl PromptBuilder {
         }
         if let Some(e) = request.evidence.as_deref().filter(|e| !e.trim().is_empty()) {
             user.push_str(&format!("\nKnown facts: {}\n", e.trim()));
+        }
+        if !values.is_empty() {
+            user.push_str("\nValues the question mentions, as the database stores them:\n");
+            for v in values {
+                user.push_str(&format!("- {v}\n"));
+            }
         }
         if let Some(h) = hint {
             user.push_str(&format!(
@@ -260,6 +269,8 @@ struct SchemaState {
     validator: SqlValidator,
     /// The schema's grammar in GBNF, for constrained decoding.
     grammar: String,
+    /// Finds the cell values a question names.
+    index: SchemaIndex,
 }
 
 impl ModelGenerator {
@@ -299,12 +310,14 @@ impl ModelGenerator {
         let _ = examples.add(pairs).await;
         let validator = SqlValidator::new(request.dialect, Arc::new(request.schema.schema.clone()));
         let grammar = SqlGrammar::for_schema(&request.schema.schema, request.dialect).to_gbnf();
+        let index = SchemaIndex::new(request.schema.clone());
         self.schemas.insert(
             &request.schema,
             SchemaState {
                 examples,
                 validator,
                 grammar,
+                index,
             },
         )
     }
@@ -337,7 +350,10 @@ impl ModelGenerator {
             .await
             .map(|found| found.into_iter().map(|(_, e)| e.clone()).collect())
             .unwrap_or_default();
-        let first_messages = self.prompts.messages(request, &focus, &examples, hint);
+        let values = matched_values(&state.index, &request.question);
+        let first_messages = self
+            .prompts
+            .messages(request, &focus, &values, &examples, hint);
         let mut messages = first_messages.clone();
         let grammar = self.prompts.opts.constrain.then(|| state.grammar.clone());
         let validator = &state.validator;
@@ -586,6 +602,35 @@ impl SqlGenerator for HybridGenerator {
             },
         }
     }
+}
+
+/// The most cell values a prompt spells out.
+const MAX_VALUES: usize = 8;
+
+/// The cell values `question` names, as `table.column = 'value'` in the database's own spelling
+/// (the question's "past due" is stored as `'past_due'`), so a model filters on what is there.
+/// Exact matches of a span only, at most three columns a span and [`MAX_VALUES`] in all.
+pub fn matched_values(index: &SchemaIndex, question: &str) -> Vec<String> {
+    let tokens = crate::text::tokenize(question);
+    let mut out: Vec<String> = Vec::new();
+    for mention in crate::link::link(&tokens, index) {
+        if mention.partial {
+            continue;
+        }
+        for v in mention.values.iter().take(3) {
+            let line = format!(
+                "{}.{} = '{}'",
+                index.table(v.table).name,
+                index.column_name(v.table, v.column),
+                v.value.replace('\'', "''")
+            );
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out.truncate(MAX_VALUES);
+    out
 }
 
 /// Runs `sql` through the request's trial runner, if it has one.

@@ -130,6 +130,7 @@ fn the_prompt_is_pruned_and_carries_examples_history_and_evidence() {
     let m = b.messages(
         &r,
         &["orders".into(), "regions".into()],
+        &["orders.status = 'cancelled'".into()],
         &examples,
         Some("SELECT 1"),
     );
@@ -146,6 +147,10 @@ fn the_prompt_is_pruned_and_carries_examples_history_and_evidence() {
         "{user}"
     );
     assert!(user.contains("```sql\nSELECT 1\n```"), "{user}");
+    assert!(
+        user.contains("as the database stores them:\n- orders.status = 'cancelled'\n"),
+        "{user}"
+    );
     assert!(
         user.ends_with("Question: What was the revenue by region in 2023?\n"),
         "{user}"
@@ -384,4 +389,35 @@ fn voting() {
     check(&[(0, 5), (0, 5), (0, 5), (2, 8)], (3, 1, 1));
     // All empty: they count.
     check(&[(0, 5), (0, 6), (0, 6)], (1, 2, 3));
+}
+
+#[test]
+fn the_cell_values_a_question_names_are_spelled_as_stored() {
+    let index = cbi_nl2sql::SchemaIndex::new(demo_schema());
+    let check = |question: &str, expect: &[&str]| {
+        let found = cbi_nl2sql::model::matched_values(&index, question);
+        for e in expect {
+            assert!(
+                found.iter().any(|f| f == e),
+                "{question}: {found:?} lacks {e}"
+            );
+        }
+        found
+    };
+    check(
+        "How many small business customers are in the west?",
+        &[
+            "customers.segment = 'Small Business'",
+            "regions.name = 'West'",
+        ],
+    );
+    check(
+        "Cancelled orders by month",
+        &["orders.status = 'cancelled'"],
+    );
+    // No value named: nothing to spell out.
+    assert_eq!(
+        check("How many orders are there?", &[]),
+        Vec::<String>::new()
+    );
 }
