@@ -4,9 +4,11 @@
 //! cargo run --release -p cbi-models --features local --example local_bench -- <model.gguf> [threads]
 //! ```
 //!
-//! Loads the model, then asks three questions that share one system prompt (a schema of about
-//! 600 tokens): the first evaluates the whole prompt, the second and third only what follows
-//! the schema; the third is constrained by a GBNF grammar. Prints prompt and generation speeds
+//! Loads the model, then asks questions that share one system prompt (a schema of about 600
+//! tokens): the first evaluates the whole prompt, the others only what follows the schema; the
+//! third is constrained by a GBNF grammar. The last two sample the four candidates of a vote
+//! (temperature 0.7): as four requests one after another, then as one request for four choices,
+//! which decodes them side by side. Prints prompt and generation speeds
 //! and the time of each question, then the same figures as one JSON line. A benchmark, not a
 //! test: it needs a real model file, which CI does not have.
 
@@ -123,31 +125,60 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let load_seconds = started.elapsed().as_secs_f64();
     println!("{}: loaded in {load_seconds:.2} s", model.name());
 
-    let questions: [(&'static str, &str, Option<&str>); 3] = [
-        ("cold", "What was the revenue per region in 2024?", None),
+    // label, question, grammar, temperature, choices per request, requests
+    type Question = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        f32,
+        u32,
+        u32,
+    );
+    let vote = "Which store had the most online orders last year?";
+    let questions: [Question; 5] = [
+        (
+            "cold",
+            "What was the revenue per region in 2024?",
+            None,
+            0.0,
+            1,
+            1,
+        ),
         (
             "warm",
             "Which five products were returned most often?",
             None,
+            0.0,
+            1,
+            1,
         ),
         (
             "warm+grammar",
             "How many customers signed up in each country?",
             Some(GRAMMAR),
+            0.0,
+            1,
+            1,
         ),
+        ("vote 4, apart", vote, None, 0.7, 1, 4),
+        ("vote 4, n=4", vote, None, 0.7, 4, 1),
     ];
     let mut runs = Vec::new();
     let mut before: LocalStats = model.stats();
-    for (label, question, grammar) in questions {
+    for (label, question, grammar, temperature, n, requests) in questions {
         let request = CompletionRequest {
             messages: vec![ChatMessage::system(SCHEMA), ChatMessage::user(question)],
             max_tokens: Some(64),
-            temperature: Some(0.0),
+            temperature: Some(temperature),
+            n: Some(n),
             grammar: grammar.map(str::to_owned),
             ..CompletionRequest::default()
         };
         let started = Instant::now();
-        let completion = model.complete(&request).await?;
+        let mut completion = model.complete(&request).await?;
+        for _ in 1..requests {
+            completion = model.complete(&request).await?;
+        }
         let seconds = started.elapsed().as_secs_f64();
         let after = model.stats();
         runs.push(Run {
@@ -165,12 +196,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "{:<13} {:>7} {:>7} {:>7} {:>9} {:>9} {:>11} {:>9}",
+        "{:<14} {:>7} {:>7} {:>7} {:>9} {:>9} {:>11} {:>9}",
         "question", "prompt", "reused", "eval'd", "prompt/s", "generated", "generated/s", "total s"
     );
     for r in &runs {
         println!(
-            "{:<13} {:>7} {:>7} {:>7} {:>9.1} {:>9} {:>11.1} {:>9.2}",
+            "{:<14} {:>7} {:>7} {:>7} {:>9.1} {:>9} {:>11.1} {:>9.2}",
             r.label,
             r.prompt_tokens,
             r.reused,

@@ -10,7 +10,9 @@
 //!
 //! Prompts go through the chat template stored in the GGUF; a model without one (or with one
 //! llama.cpp does not know) gets ChatML. Sampling is greedy at temperature 0 (or unset) and
-//! seeded otherwise; a request's GBNF grammar masks every token that would leave it.
+//! seeded otherwise; a request's GBNF grammar masks every token that would leave it. Several
+//! choices (`n`) share the evaluated prompt in the KV cache and are decoded side by side, one
+//! batch a step.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -45,6 +47,12 @@ const PROVIDER: &str = "gguf";
 /// The temperature of the second and later choices when a request asks for several at
 /// temperature 0: greedy decoding would give the same text n times.
 pub const DIVERSE_TEMPERATURE: f32 = 0.7;
+
+/// The most choices decoded side by side in one batch; a request for more gets them one after
+/// another.
+/// On a CPU one batch of several tokens costs little more than one token (the weights are read
+/// once), so a vote's candidates come at nearly the price of one.
+const PARALLEL_CHOICES: usize = 8;
 
 /// How a [`LocalGguf`] runs. Build with `..Default::default()`.
 #[derive(Debug, Clone, PartialEq)]
@@ -478,7 +486,10 @@ impl<'m> Runner<'m> {
             .with_n_ctx(NonZeroU32::new(n_ctx))
             .with_n_batch(n_batch)
             .with_n_ubatch(n_batch)
-            .with_n_seq_max(1)
+            .with_n_seq_max(PARALLEL_CHOICES as u32)
+            // One pool of cells for every sequence: the prompt, copied to each choice, is
+            // stored once, and a single choice may use the whole context.
+            .with_kv_unified(true)
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
         let ctx = model
@@ -587,32 +598,55 @@ impl<'m> Runner<'m> {
             .seed
             .wrapping_add(self.served.wrapping_mul(0x9e37_79b9));
         self.served = self.served.wrapping_add(1);
-        let mut choices = Vec::with_capacity(n as usize);
-        let mut generated = 0usize;
-        let mut finish_reason = FinishReason::Stop;
-        for choice in 0..n {
-            let temperature = match (temperature, choice) {
-                (Some(t), _) => Some(t),
-                (None, 0) => None,
-                (None, _) => Some(DIVERSE_TEMPERATURE),
-            };
-            let sink = (stream && choice == 0).then_some(events);
-            let answer = self.generate(
+        let lanes: Vec<(Option<f32>, u32)> = (0..n)
+            .map(|choice| {
+                let temperature = match (temperature, choice) {
+                    (Some(t), _) => Some(t),
+                    (None, 0) => None,
+                    (None, _) => Some(DIVERSE_TEMPERATURE),
+                };
+                (temperature, seed.wrapping_add(choice))
+            })
+            .collect();
+        let sink = stream.then_some(events);
+        let answers = if n > 1 {
+            self.generate_together(
                 &tokens,
                 &first_logits,
                 request,
                 max_tokens,
-                temperature,
-                seed.wrapping_add(choice),
+                &lanes,
                 sink,
                 events,
-            )?;
-            generated += answer.tokens;
-            if choice == 0 {
-                finish_reason = answer.finish_reason;
+            )?
+        } else {
+            None
+        };
+        let answers = match answers {
+            Some(answers) => answers,
+            // One choice, or several that do not fit side by side: one after another.
+            None => {
+                let mut answers = Vec::with_capacity(lanes.len());
+                for (i, &(temperature, seed)) in lanes.iter().enumerate() {
+                    answers.push(self.generate(
+                        &tokens,
+                        &first_logits,
+                        request,
+                        max_tokens,
+                        temperature,
+                        seed,
+                        sink.filter(|_| i == 0),
+                        events,
+                    )?);
+                }
+                answers
             }
-            choices.push(answer.text);
-        }
+        };
+        let generated: usize = answers.iter().map(|a| a.tokens).sum();
+        let finish_reason = answers
+            .first()
+            .map_or(FinishReason::Stop, |a| a.finish_reason);
+        let choices: Vec<String> = answers.into_iter().map(|a| a.text).collect();
         let generation_time = started.elapsed();
 
         let c = &self.counters;
@@ -794,6 +828,201 @@ impl<'m> Runner<'m> {
             tokens: produced,
             finish_reason,
         })
+    }
+
+    /// Several choices decoded side by side: the prompt (sequence 0) is shared with sequences
+    /// 1…n-1 in the KV cache, and each step decodes one token of every unfinished choice in a
+    /// single batch. Choice 0 is streamed when `sink` is given. None, with the cache as it was,
+    /// when the choices do not fit (more than [`PARALLEL_CHOICES`], or too little room left in
+    /// the context for each): the caller then generates them one after another.
+    #[allow(clippy::too_many_arguments)]
+    fn generate_together(
+        &mut self,
+        prompt: &[LlamaToken],
+        first_logits: &[f32],
+        request: &CompletionRequest,
+        max_tokens: u32,
+        lanes: &[(Option<f32>, u32)],
+        sink: Option<&mpsc::UnboundedSender<Event>>,
+        events: &mpsc::UnboundedSender<Event>,
+    ) -> Result<Option<Vec<Answer>>> {
+        let n = lanes.len();
+        let start = prompt.len();
+        // Every choice's tokens take cells of their own after the shared prompt.
+        let room = (self.n_ctx as usize).saturating_sub(start) / n.max(1);
+        let budget = (max_tokens as usize).min(room);
+        if n > PARALLEL_CHOICES || budget == 0 {
+            return Ok(None);
+        }
+        // Sequence 0 holds exactly the prompt; the others share it.
+        if self.cached.len() > start {
+            if !matches!(
+                self.ctx
+                    .clear_kv_cache_seq(Some(0), Some(start as u32), None),
+                Ok(true)
+            ) {
+                return Ok(None);
+            }
+            self.cached.truncate(start);
+        }
+        for seq in 1..n {
+            let _ = self.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+            if self
+                .ctx
+                .copy_kv_cache_seq(0, seq as i32, None, None)
+                .is_err()
+            {
+                self.drop_choices(n, start);
+                return Ok(None);
+            }
+        }
+        let answers = self.decode_lanes(prompt, first_logits, request, budget, lanes, sink, events);
+        self.drop_choices(n, start);
+        answers.map(Some)
+    }
+
+    /// The decoding loop of [`Runner::generate_together`].
+    #[allow(clippy::too_many_arguments)]
+    fn decode_lanes(
+        &mut self,
+        prompt: &[LlamaToken],
+        first_logits: &[f32],
+        request: &CompletionRequest,
+        budget: usize,
+        lanes: &[(Option<f32>, u32)],
+        sink: Option<&mpsc::UnboundedSender<Event>>,
+        events: &mpsc::UnboundedSender<Event>,
+    ) -> Result<Vec<Answer>> {
+        struct Lane<'a> {
+            sampler: LlamaSampler,
+            grammar: Option<LlamaSampler>,
+            text: TextSink<'a>,
+            utf8: Utf8Stream,
+            logits: Vec<f32>,
+            produced: usize,
+            finished: Option<FinishReason>,
+        }
+        let model = self.model;
+        let vocab = model.vocab();
+        let mut running = Vec::with_capacity(lanes.len());
+        for (i, &(temperature, seed)) in lanes.iter().enumerate() {
+            running.push(Lane {
+                sampler: match temperature {
+                    None => LlamaSampler::greedy(),
+                    Some(t) => LlamaSampler::chain_simple([
+                        LlamaSampler::temp(t),
+                        LlamaSampler::dist(seed),
+                    ]),
+                },
+                grammar: request
+                    .grammar
+                    .as_deref()
+                    .map(|g| self.grammar(g))
+                    .transpose()?,
+                text: TextSink::new(&request.stop, sink.filter(|_| i == 0)),
+                utf8: Utf8Stream::default(),
+                logits: first_logits.to_vec(),
+                produced: 0,
+                finished: None,
+            });
+        }
+        let mut batch = LlamaBatch::new(lanes.len(), 1);
+        let mut rows = Vec::with_capacity(lanes.len());
+        let mut piece = Vec::new();
+        loop {
+            if events.is_closed() {
+                return Err(self.error("the caller went away; generation stopped"));
+            }
+            batch.clear();
+            rows.clear();
+            for (seq, lane) in running.iter_mut().enumerate() {
+                if lane.finished.is_some() {
+                    continue;
+                }
+                if lane.produced >= budget {
+                    lane.finished = Some(FinishReason::Length);
+                    continue;
+                }
+                let token = self.pick(&lane.logits, lane.grammar.as_mut(), &mut lane.sampler)?;
+                if let Some(g) = lane.grammar.as_mut() {
+                    g.try_accept(token)
+                        .map_err(|e| self.error(format!("the grammar refused a token: {e}")))?;
+                }
+                lane.sampler.accept(token);
+                if vocab.is_eog(token) {
+                    lane.finished = Some(FinishReason::Stop);
+                    continue;
+                }
+                lane.produced += 1;
+                piece.clear();
+                vocab.token_to_piece_into(token, &mut piece, false, None);
+                let mut decoded = String::new();
+                lane.utf8.push(&piece, &mut decoded);
+                if lane.text.push(&decoded) {
+                    lane.finished = Some(FinishReason::Stop);
+                    continue;
+                }
+                if lane.produced >= budget {
+                    lane.finished = Some(FinishReason::Length);
+                    continue;
+                }
+                let pos = i32::try_from(prompt.len() + lane.produced - 1)
+                    .map_err(|_| self.error("position overflow"))?;
+                batch
+                    .add(token, pos, &[seq as i32], true)
+                    .map_err(|e| self.error(e.to_string()))?;
+                rows.push(seq);
+            }
+            if rows.is_empty() {
+                break;
+            }
+            self.ctx
+                .decode(&mut batch)
+                .map_err(|e| self.error(format!("llama.cpp could not decode: {e}")))?;
+            for (row, &seq) in rows.iter().enumerate() {
+                let lane = &mut running[seq];
+                lane.logits.clear();
+                lane.logits
+                    .extend_from_slice(self.ctx.get_logits_ith(row as i32));
+            }
+        }
+        Ok(running
+            .into_iter()
+            .map(|mut lane| {
+                let mut rest = String::new();
+                lane.utf8.finish(&mut rest);
+                if !lane.text.stopped {
+                    lane.text.push(&rest);
+                }
+                Answer {
+                    text: lane.text.finish(),
+                    tokens: lane.produced,
+                    finish_reason: lane.finished.unwrap_or(FinishReason::Length),
+                }
+            })
+            .collect())
+    }
+
+    /// Drops sequences 1…n-1 and whatever sequence 0 holds past the prompt; on failure the
+    /// whole cache.
+    fn drop_choices(&mut self, n: usize, start: usize) {
+        let mut ok = true;
+        for seq in 1..n {
+            ok &= matches!(
+                self.ctx.clear_kv_cache_seq(Some(seq as u32), None, None),
+                Ok(true)
+            );
+        }
+        ok &= matches!(
+            self.ctx
+                .clear_kv_cache_seq(Some(0), Some(start as u32), None),
+            Ok(true)
+        );
+        if ok {
+            self.cached.truncate(start);
+        } else {
+            self.forget();
+        }
     }
 
     /// The next token: greedy or seeded sampling over the whole vocabulary, and when a grammar
