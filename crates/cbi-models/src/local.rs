@@ -610,15 +610,15 @@ impl<'m> Runner<'m> {
             .collect();
         let sink = stream.then_some(events);
         let answers = if n > 1 {
-            self.generate_together(
-                &tokens,
-                &first_logits,
+            let choosing = Choosing {
+                prompt: &tokens,
+                first_logits: &first_logits,
                 request,
-                max_tokens,
-                &lanes,
+                lanes: &lanes,
                 sink,
                 events,
-            )?
+            };
+            self.generate_together(&choosing, max_tokens)?
         } else {
             None
         };
@@ -835,19 +835,13 @@ impl<'m> Runner<'m> {
     /// single batch. Choice 0 is streamed when `sink` is given. None, with the cache as it was,
     /// when the choices do not fit (more than [`PARALLEL_CHOICES`], or too little room left in
     /// the context for each): the caller then generates them one after another.
-    #[allow(clippy::too_many_arguments)]
     fn generate_together(
         &mut self,
-        prompt: &[LlamaToken],
-        first_logits: &[f32],
-        request: &CompletionRequest,
+        choosing: &Choosing<'_>,
         max_tokens: u32,
-        lanes: &[(Option<f32>, u32)],
-        sink: Option<&mpsc::UnboundedSender<Event>>,
-        events: &mpsc::UnboundedSender<Event>,
     ) -> Result<Option<Vec<Answer>>> {
-        let n = lanes.len();
-        let start = prompt.len();
+        let n = choosing.lanes.len();
+        let start = choosing.prompt.len();
         // Every choice's tokens take cells of their own after the shared prompt.
         let room = (self.n_ctx as usize).saturating_sub(start) / n.max(1);
         let budget = (max_tokens as usize).min(room);
@@ -876,23 +870,21 @@ impl<'m> Runner<'m> {
                 return Ok(None);
             }
         }
-        let answers = self.decode_lanes(prompt, first_logits, request, budget, lanes, sink, events);
+        let answers = self.decode_lanes(choosing, budget);
         self.drop_choices(n, start);
         answers.map(Some)
     }
 
     /// The decoding loop of [`Runner::generate_together`].
-    #[allow(clippy::too_many_arguments)]
-    fn decode_lanes(
-        &mut self,
-        prompt: &[LlamaToken],
-        first_logits: &[f32],
-        request: &CompletionRequest,
-        budget: usize,
-        lanes: &[(Option<f32>, u32)],
-        sink: Option<&mpsc::UnboundedSender<Event>>,
-        events: &mpsc::UnboundedSender<Event>,
-    ) -> Result<Vec<Answer>> {
+    fn decode_lanes(&mut self, choosing: &Choosing<'_>, budget: usize) -> Result<Vec<Answer>> {
+        let Choosing {
+            prompt,
+            first_logits,
+            request,
+            lanes,
+            sink,
+            events,
+        } = *choosing;
         struct Lane<'a> {
             sampler: LlamaSampler,
             grammar: Option<LlamaSampler>,
@@ -1082,6 +1074,20 @@ impl<'m> Runner<'m> {
             .selected_token()
             .ok_or_else(|| self.error("the sampler selected no token"))
     }
+}
+
+/// Several choices of one request, decoded side by side.
+#[derive(Clone, Copy)]
+struct Choosing<'r> {
+    prompt: &'r [LlamaToken],
+    /// The logits after the prompt's last token: every choice's first step.
+    first_logits: &'r [f32],
+    request: &'r CompletionRequest,
+    /// Each choice's temperature (None: greedy) and seed.
+    lanes: &'r [(Option<f32>, u32)],
+    /// Where choice 0 streams its text, when the request streams.
+    sink: Option<&'r mpsc::UnboundedSender<Event>>,
+    events: &'r mpsc::UnboundedSender<Event>,
 }
 
 struct Answer {
