@@ -404,6 +404,31 @@ impl ModelGenerator {
             messages.push(ChatMessage::user(feedback));
         }
         let Some((mut sql, outcome, attempt)) = found else {
+            // The greedy chain of corrections went nowhere: fresh samples of the first prompt
+            // may still hold a query that runs; the one most of them agree on answers.
+            if self.prompts.opts.vote_samples > 0 && request.trial.is_some() {
+                let (ballots, spent) = self
+                    .samples(request, &first_messages, grammar.clone(), validator)
+                    .await;
+                usage.prompt_tokens += spent.prompt_tokens;
+                usage.completion_tokens += spent.completion_tokens;
+                if !ballots.is_empty() {
+                    let (winner, votes, counted) = vote(&ballots);
+                    return Ok(SqlCandidate {
+                        sql: Some(ballots[winner].0.clone()),
+                        confidence: 0.2 + 0.4 * votes as f32 / counted.max(1) as f32,
+                        reasons: vec![format!(
+                            "no corrected answer ran after {attempts} attempts; chosen by \
+                             execution vote among fresh samples ({votes} of {counted} agree)"
+                        )],
+                        explanation: format!("Written by {} from the schema.", self.name),
+                        tables: focus,
+                        usage,
+                        generator: self.name.clone(),
+                        ..SqlCandidate::default()
+                    });
+                }
+            }
             return Err(Error::NotUnderstood(format!(
                 "{} did not write a query that passes validation and runs in {attempts} attempts{}",
                 self.name,

@@ -351,6 +351,50 @@ fn a_doubtful_answer_is_put_to_an_execution_vote() {
 }
 
 #[test]
+fn when_no_correction_runs_fresh_samples_are_voted_on() {
+    let (r, db) = with_db(
+        "List the regions",
+        FakeDb {
+            answers: vec![
+                (
+                    "SELECT name FROM regions WHERE name > 1",
+                    Err("bad operator"),
+                ),
+                ("SELECT name FROM regions ORDER BY 1", Ok((5, 9))),
+                ("SELECT name FROM regions", Ok((5, 9))),
+            ],
+            ..FakeDb::default()
+        },
+    );
+    let failing = "SELECT name FROM regions WHERE name > 1";
+    let model = Scripted::new(&[
+        failing,
+        failing,
+        failing,
+        "SELECT name FROM regions\n===\nSELECT nam FROM regions\n===\nSELECT name FROM regions ORDER BY 1",
+    ]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let c = run(g.generate(&r)).unwrap();
+    assert_eq!(c[0].sql.as_deref(), Some("SELECT name FROM regions"));
+    assert!(
+        c[0].reasons[0].contains("after 3 attempts") && c[0].reasons[0].contains("2 of 2 agree"),
+        "{:?}",
+        c[0].reasons
+    );
+    assert!(c[0].confidence < 0.75, "{}", c[0].confidence);
+    assert_eq!(c[0].usage.prompt_tokens, 400);
+    // Three tries of the chain, then the two samples the validator let through.
+    assert_eq!(db.ran.lock().unwrap().len(), 5);
+    // Nothing runs even then: the error says what was tried.
+    let (r, _db) = with_db("List the regions", FakeDb::default());
+    let model = Scripted::new(&["DELETE FROM orders", "no idea", "still nothing", "nothing"]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let e = run(g.generate(&r)).unwrap_err();
+    assert!(e.to_string().contains("in 3 attempts"), "{e}");
+    assert_eq!(model.seen.lock().unwrap().len(), 4);
+}
+
+#[test]
 fn a_sure_answer_is_not_voted_on() {
     let (r, _db) = with_db(
         "List the regions",
