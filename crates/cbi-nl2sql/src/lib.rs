@@ -29,6 +29,7 @@ pub mod link;
 pub mod model;
 pub mod plan;
 pub mod query;
+pub mod repair;
 pub mod sql;
 pub mod text;
 pub mod time;
@@ -53,6 +54,7 @@ pub use model::{
 };
 pub use plan::{Plan, PlanOptions};
 pub use query::SemanticQuery;
+pub use repair::repair_columns;
 pub use understand::{QueryUnderstander, Understanding};
 pub use validate::{Problem, ProblemKind, SqlValidator, ValidatedSql, ValidatorOptions};
 pub use verified::{VerifiedMatch, VerifiedSet};

@@ -26,7 +26,8 @@ use crate::generator::{
 };
 use crate::grammar::SqlGrammar;
 use crate::index::SchemaIndex;
-use crate::validate::{SqlValidator, summarize};
+use crate::repair::repair_columns;
+use crate::validate::{Problem, ProblemKind, SqlValidator, summarize};
 use crate::{Error, Result};
 
 /// How the model pipeline prompts and corrects.
@@ -377,8 +378,8 @@ impl ModelGenerator {
             usage.completion_tokens += completion.usage.completion_tokens;
             let feedback = match extract_sql(&completion.text) {
                 None => "Your answer held no SQL query. Answer with one SELECT statement in a ```sql block.".to_string(),
-                Some(sql) => match validator.validate(&sql) {
-                    Ok(_) => match trial(request, &sql).await {
+                Some(sql) => match checked(request, validator, sql) {
+                    (sql, Ok(repairs)) => match trial(request, &sql).await {
                         Some(Err(error)) => {
                             last = Some(sql);
                             format!(
@@ -387,11 +388,17 @@ impl ModelGenerator {
                             )
                         }
                         outcome => {
+                            if !repairs.is_empty() {
+                                reasons.push(format!(
+                                    "column references repaired: {}",
+                                    repairs.join(", ")
+                                ));
+                            }
                             found = Some((sql, outcome.and_then(|o| o.ok()), attempt));
                             break;
                         }
                     },
-                    Err(problems) => {
+                    (sql, Err(problems)) => {
                         last = Some(sql.clone());
                         format!(
                             "That query cannot run: {}. Write a corrected query in a ```sql block.",
@@ -541,9 +548,9 @@ impl ModelGenerator {
             let Some(sql) = extract_sql(&text) else {
                 continue;
             };
-            if validator.validate(&sql).is_err() {
+            let (sql, Ok(_)) = checked(request, validator, sql) else {
                 continue;
-            }
+            };
             if let Some(Ok(o)) = trial(request, &sql).await {
                 out.push((sql, o));
             }
@@ -656,6 +663,34 @@ pub fn matched_values(index: &SchemaIndex, question: &str) -> Vec<String> {
     }
     out.truncate(MAX_VALUES);
     out
+}
+
+/// `sql` as the validator accepts it, or its problems. When unknown columns are the only
+/// problems, the references [`repair_columns`] can place unambiguously are rewritten and the
+/// repair is validated instead; the changes come with it.
+fn checked(
+    request: &GenerationRequest,
+    validator: &SqlValidator,
+    sql: String,
+) -> (String, std::result::Result<Vec<String>, Vec<Problem>>) {
+    match validator.validate(&sql) {
+        Ok(_) => (sql, Ok(Vec::new())),
+        Err(problems) => {
+            if problems
+                .iter()
+                .all(|p| p.kind == ProblemKind::UnknownColumn)
+            {
+                if let Some((fixed, changes)) =
+                    repair_columns(&sql, request.dialect, &request.schema.schema)
+                {
+                    if validator.validate(&fixed).is_ok() {
+                        return (fixed, Ok(changes));
+                    }
+                }
+            }
+            (sql, Err(problems))
+        }
+    }
 }
 
 /// Runs `sql` through the request's trial runner, if it has one.

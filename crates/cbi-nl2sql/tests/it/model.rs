@@ -188,6 +188,29 @@ fn every_problem_goes_back_and_the_corrected_query_is_answered() {
 }
 
 #[test]
+fn a_column_named_through_the_wrong_alias_is_repaired_without_asking_again() {
+    let r = request("First names of customers with their region");
+    let model = Scripted::new(&[
+        "```sql\nSELECT T1.first_name, T1.name FROM regions AS T1 JOIN customers AS T2 \
+         ON T1.region_id = T2.region_id\n```",
+    ]);
+    let g = ModelGenerator::new(model.clone(), ModelOptions::default());
+    let c = run(g.generate(&r)).unwrap();
+    assert_eq!(
+        c[0].sql.as_deref(),
+        Some(
+            "SELECT T2.first_name, T1.name FROM regions AS T1 JOIN customers AS T2 \
+             ON T1.region_id = T2.region_id"
+        )
+    );
+    assert_eq!(
+        c[0].reasons,
+        ["column references repaired: `T1.first_name` → `T2.first_name`"]
+    );
+    assert_eq!(model.seen.lock().unwrap().len(), 1);
+}
+
+#[test]
 fn attempts_are_bounded() {
     let r = request("List the regions");
     let model = Scripted::new(&["no idea", "DELETE FROM orders", "still nothing"]);
