@@ -249,9 +249,8 @@ impl Fix<'_> {
         {
             return;
         }
-        let mut spellings: Vec<&String> = holders.iter().map(|(_, c)| c).collect();
-        spellings.dedup();
-        let [real] = spellings.as_slice() else {
+        // Left unqualified, a name two tables hold would be ambiguous.
+        let [(_, real)] = holders.as_slice() else {
             return;
         };
         let before = col.to_string();
