@@ -641,7 +641,7 @@ const MAX_VALUES: usize = 8;
 
 /// The cell values `question` names, as `table.column = 'value'` in the database's own spelling
 /// (the question's "past due" is stored as `'past_due'`), so a model filters on what is there.
-/// Exact matches of a span only, at most three columns a span and [`MAX_VALUES`] in all.
+/// Exact matches of a span only, at most three columns a span and eight in all.
 pub fn matched_values(index: &SchemaIndex, question: &str) -> Vec<String> {
     let tokens = crate::text::tokenize(question);
     let mut out: Vec<String> = Vec::new();
