@@ -752,24 +752,10 @@ impl Matcher<'_> {
 
 #[cfg(test)]
 mod tests {
-    use cbi_types::{ColumnSchema, TableSchema};
-
     use super::*;
+    use crate::fixtures::table;
 
     fn schema() -> DatabaseSchema {
-        let table = |name: &str, cols: &[&str]| TableSchema {
-            name: name.into(),
-            columns: cols
-                .iter()
-                .map(|c| ColumnSchema {
-                    name: (*c).into(),
-                    data_type: "text".into(),
-                    nullable: true,
-                    ..ColumnSchema::default()
-                })
-                .collect(),
-            ..TableSchema::default()
-        };
         DatabaseSchema {
             name: "shop".into(),
             dialect: SqlDialect::Sqlite,

@@ -19,6 +19,8 @@ mod describe;
 pub mod dialects;
 mod error;
 pub mod examples;
+#[cfg(test)]
+mod fixtures;
 pub mod functions;
 mod generator;
 pub mod grammar;

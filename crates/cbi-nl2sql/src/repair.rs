@@ -277,24 +277,10 @@ impl VisitorMut for Fix<'_> {
 
 #[cfg(test)]
 mod tests {
-    use cbi_types::{ColumnSchema, TableSchema};
-
     use super::*;
+    use crate::fixtures::table;
 
     fn schema(dialect: SqlDialect) -> DatabaseSchema {
-        let table = |name: &str, cols: &[&str]| TableSchema {
-            name: name.into(),
-            columns: cols
-                .iter()
-                .map(|c| ColumnSchema {
-                    name: c.to_string(),
-                    data_type: "TEXT".into(),
-                    nullable: true,
-                    ..ColumnSchema::default()
-                })
-                .collect(),
-            ..TableSchema::default()
-        };
         DatabaseSchema {
             name: "db".into(),
             dialect,
