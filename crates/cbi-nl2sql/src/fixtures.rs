@@ -1,6 +1,12 @@
 //! Schemas written for unit tests.
 
-use cbi_types::{ColumnSchema, TableSchema};
+use std::sync::Arc;
+
+use cbi_types::{
+    AugmentedSchema, ColumnSchema, DatabaseSchema, SqlDialect, TableSchema, ValueIndex,
+};
+
+use crate::index::SchemaIndex;
 
 /// A table of text columns with these names.
 pub(crate) fn table(name: &str, cols: &[&str]) -> TableSchema {
@@ -17,4 +23,49 @@ pub(crate) fn table(name: &str, cols: &[&str]) -> TableSchema {
             .collect(),
         ..TableSchema::default()
     }
+}
+
+/// A table with typed columns (`"name type"`, `"id integer pk"`; a `!` after the type makes
+/// it NOT NULL).
+pub(crate) fn typed(name: &str, cols: &[&str]) -> TableSchema {
+    let mut t = TableSchema {
+        name: name.into(),
+        ..TableSchema::default()
+    };
+    for spec in cols {
+        let mut parts = spec.split_whitespace();
+        let col = parts.next().unwrap_or_default().to_string();
+        let ty = parts.next().unwrap_or("text");
+        let pk = parts.next() == Some("pk");
+        t.columns.push(ColumnSchema {
+            name: col.clone(),
+            data_type: ty.trim_end_matches('!').into(),
+            nullable: !ty.ends_with('!') && !pk,
+            ..ColumnSchema::default()
+        });
+        if pk {
+            t.primary_key.push(col);
+        }
+    }
+    t
+}
+
+/// The index over these tables, with the relationships names imply and these cell values
+/// (`table.column = value`), as the engine would build it without reading data.
+pub(crate) fn index(tables: Vec<TableSchema>, values: &[(&str, &str, &str)]) -> SchemaIndex {
+    let mut schema = DatabaseSchema {
+        dialect: SqlDialect::Sqlite,
+        tables,
+        ..DatabaseSchema::default()
+    };
+    cbi_schema::complete(&mut schema, true);
+    let mut value_index = ValueIndex::default();
+    for (t, c, v) in values {
+        value_index.insert(t, c, v);
+    }
+    SchemaIndex::new(Arc::new(AugmentedSchema {
+        schema,
+        value_index,
+        ..AugmentedSchema::default()
+    }))
 }

@@ -4,11 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use cbi_schema::names::{expand_abbreviation, split_identifier};
+use cbi_schema::names::{
+    abbreviation_readings, column_prefix, expand_abbreviation, is_abbreviation_of, singular,
+    split_identifier,
+};
 use cbi_types::{AugmentedSchema, TableSchema, TermTarget, TypeClass};
 
 use crate::joins::JoinGraph;
-use crate::text::lemma_of;
+use crate::text::{lemma_of, stem};
 
 /// A schema element a phrase of the question can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +57,8 @@ pub struct SchemaIndex {
     pub phrases: Vec<Phrase>,
     /// Sorted, space-joined lemmas of a phrase → phrase indexes, for order-insensitive lookup.
     by_key: HashMap<String, Vec<usize>>,
+    /// The same keyed by the words' stems ("opening date" finds `opened_dt`).
+    by_stem: HashMap<String, Vec<usize>>,
     /// Every lemma appearing in some phrase, by first letter, for typo-tolerant matching.
     vocabulary: HashMap<char, Vec<String>>,
     /// Longest phrase in words.
@@ -72,9 +77,15 @@ impl SchemaIndex {
         let schema = &aug.schema;
         let mut phrases = Vec::new();
         let mut tables = Vec::with_capacity(schema.tables.len());
+        let naming = Naming::new(schema);
         for (ti, t) in schema.tables.iter().enumerate() {
             let profile = aug.tables.get(ti);
             let words = words_of(&t.name);
+            let all_column_words: Vec<Vec<String>> = t
+                .columns
+                .iter()
+                .map(|c| naming.column_words(ti, &c.name))
+                .collect();
             phrases.push(Phrase {
                 element: Element::Table(ti),
                 words: words.clone(),
@@ -132,13 +143,7 @@ impl SchemaIndex {
                 }
             }
             // "singer names" → the table's display column, "singer ids" → its key.
-            let display = display_column(
-                t,
-                &t.columns
-                    .iter()
-                    .map(|c| words_of(&c.name))
-                    .collect::<Vec<_>>(),
-            );
+            let display = display_column(t, &all_column_words);
             if let Some(d) = display {
                 let mut w = words.clone();
                 w.push("name".into());
@@ -162,13 +167,22 @@ impl SchemaIndex {
             let mut column_words = Vec::with_capacity(t.columns.len());
             let mut column_class = Vec::with_capacity(t.columns.len());
             for (ci, c) in t.columns.iter().enumerate() {
-                let cw = words_of(&c.name);
+                let cw = all_column_words[ci].clone();
                 column_class.push(c.type_class());
                 phrases.push(Phrase {
                     element: Element::Column(ti, ci),
                     words: cw.clone(),
                     weight: 1.0,
                 });
+                // The other readings of an ambiguous abbreviation (`exp_close_dt`: expected,
+                // expiry, expense close date), each a little weaker.
+                for alt in naming.other_readings(ti, &c.name) {
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: alt,
+                        weight: 0.9,
+                    });
+                }
                 // `singer_name` in `singer` is also just "name"; `song_release_year` → "release year".
                 if cw.len() > 1 && words.len() < cw.len() && cw[..words.len()] == words[..] {
                     phrases.push(Phrase {
@@ -187,11 +201,24 @@ impl SchemaIndex {
                         weight: 0.98,
                     });
                 }
-                // "role" for `role_code`, "email" for `email_address`.
+                // "role" for `role_code`, "email" for `email_address`, "hire" for `HireDate`,
+                // "deliver" for `delivered_at`, "fragile" for `fragile_yn`.
                 if cw.len() == 2
                     && matches!(
                         cw[1].as_str(),
-                        "code" | "address" | "number" | "text" | "id" | "value" | "amount"
+                        "code"
+                            | "address"
+                            | "number"
+                            | "text"
+                            | "id"
+                            | "value"
+                            | "amount"
+                            | "date"
+                            | "at"
+                            | "on"
+                            | "timestamp"
+                            | "time"
+                            | "flag"
                     )
                     && cw[0].len() > 2
                 {
@@ -199,6 +226,33 @@ impl SchemaIndex {
                         element: Element::Column(ti, ci),
                         words: vec![cw[0].clone()],
                         weight: 0.85,
+                    });
+                }
+                // "start date" for `started_at`, "log time" for `logged_ts`: a moment is a date.
+                if cw.len() >= 2
+                    && matches!(
+                        cw.last().map(String::as_str),
+                        Some("at" | "on" | "timestamp" | "time")
+                    )
+                {
+                    let mut w = cw[..cw.len() - 1].to_vec();
+                    w.push("date".into());
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: w,
+                        weight: 0.95,
+                    });
+                }
+                // "weight" for `weight_kg`, "declared value" for `declared_value_usd`.
+                if cw.len() >= 2
+                    && cw
+                        .last()
+                        .is_some_and(|w| crate::lexicon::UNIT_WORDS.contains(&w.as_str()))
+                {
+                    phrases.push(Phrase {
+                        element: Element::Column(ti, ci),
+                        words: cw[..cw.len() - 1].to_vec(),
+                        weight: 0.95,
                     });
                 }
                 // "official" for `IsOfficial`, "active" for `is_active`.
@@ -260,21 +314,36 @@ impl SchemaIndex {
                 }
                 column_words.push(cw);
             }
-            let temporal = t
+            // Text holding dates is temporal whatever it is called (`created_at`, `sess_start_ts`);
+            // without a profile to show the values, only a name that says so counts.
+            let mut temporal: Vec<usize> = t
                 .columns
                 .iter()
                 .enumerate()
                 .filter(|(ci, c)| {
                     c.type_class().is_temporal()
                         || (c.type_class() == TypeClass::Text
-                            && column_words[*ci].iter().any(|w| w == "date")
-                            && profile
-                                .and_then(|p| p.columns.get(*ci))
-                                .and_then(|p| p.max.as_ref().or(p.samples.first()))
-                                .is_some_and(|v| looks_like_date(v)))
+                            && match profile.and_then(|p| p.columns.get(*ci)) {
+                                Some(p) => p
+                                    .max
+                                    .as_ref()
+                                    .or(p.samples.first())
+                                    .is_some_and(|v| looks_like_date(v)),
+                                None => column_words[*ci]
+                                    .iter()
+                                    .any(|w| matches!(w.as_str(), "date" | "timestamp")),
+                            })
                 })
                 .map(|(ci, _)| ci)
                 .collect();
+            // The table's own time first: what every row has (NOT NULL), then a start or an
+            // event rather than an end, a deadline or an edit, then the catalog's order.
+            temporal.sort_by_key(|&ci| {
+                let ends = column_words[ci]
+                    .iter()
+                    .any(|w| crate::lexicon::LATER_DATE_WORDS.contains(&w.as_str()));
+                (t.columns[ci].nullable, ends)
+            });
             let display = display_column(t, &column_words);
             let display_extra = display.and_then(|d| {
                 let first = column_words[d].first().map(String::as_str) == Some("first")
@@ -315,10 +384,13 @@ impl SchemaIndex {
             let _ = &term.target;
         }
         let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
         let mut vocab: HashMap<char, Vec<String>> = HashMap::new();
         let mut max_phrase_words = 1;
         for (pi, p) in phrases.iter().enumerate() {
             by_key.entry(key_of(&p.words)).or_default().push(pi);
+            let stems: Vec<String> = p.words.iter().map(|w| stem(w)).collect();
+            by_stem.entry(key_of(&stems)).or_default().push(pi);
             max_phrase_words = max_phrase_words.max(p.words.len());
             for w in &p.words {
                 if let Some(c) = w.chars().next() {
@@ -335,6 +407,7 @@ impl SchemaIndex {
             tables,
             phrases,
             by_key,
+            by_stem,
             vocabulary: vocab,
             max_phrase_words,
             graph,
@@ -347,6 +420,16 @@ impl SchemaIndex {
         v.sort_unstable();
         let key = v.join(" ");
         self.by_key.get(&key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Phrases whose words have exactly these stems (any order): "opening date" for
+    /// `opened_dt`, "closing date" for `closed_at`.
+    pub fn lookup_stemmed(&self, lemmas: &[&str]) -> &[usize] {
+        let stems: Vec<String> = lemmas.iter().map(|w| stem(w)).collect();
+        self.by_stem
+            .get(&key_of(&stems))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// A known word close to `word` (one typo away), if there is exactly one best.
@@ -391,6 +474,103 @@ impl SchemaIndex {
     pub fn term(&self, i: usize) -> &TermTarget {
         &self.aug.semantic.business_terms[i].target
     }
+}
+
+/// How a schema names things: each table's column prefix (`shp` of `shp_created_at`), so
+/// column words leave it out and other tables' columns that carry it (`pcl_shp_id`) read as
+/// the table's name.
+struct Naming {
+    /// Per table: its column prefix when that abbreviates its name, and its name's words
+    /// (singular).
+    tables: Vec<(Option<String>, Vec<String>)>,
+}
+
+impl Naming {
+    fn new(schema: &cbi_types::DatabaseSchema) -> Self {
+        let tables = schema
+            .tables
+            .iter()
+            .map(|t| {
+                let cols: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+                let name: Vec<String> = split_identifier(&t.name)
+                    .iter()
+                    .map(|w| singular(w))
+                    .collect();
+                // Only a prefix that abbreviates the name (`shp`) is left out of column words:
+                // `singer_name` in `singer` keeps its words (and is also just "name", below).
+                let prefix = column_prefix(&t.name, &cols).filter(|p| !name.contains(p));
+                (prefix, name)
+            })
+            .collect();
+        Naming { tables }
+    }
+
+    /// The words of a column of table `ti` before abbreviations are expanded: its own prefix
+    /// dropped (`shp_dest_country` → dest country), another table's prefix read as that table
+    /// (`shp_origin_wh` → origin warehouse), and a short word that abbreviates a word of its own
+    /// table's name read as that word (`cmp_nm` in `campaigns` → campaign nm).
+    fn raw_words(&self, ti: usize, column: &str) -> Vec<String> {
+        let (own_prefix, own_name) = &self.tables[ti];
+        let mut words = split_identifier(column);
+        if words.len() > 1 && own_prefix.as_deref() == Some(words[0].as_str()) {
+            words.remove(0);
+        }
+        words
+            .into_iter()
+            .map(|w| {
+                let other = self
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .find(|(tj, (p, _))| *tj != ti && p.as_deref() == Some(w.as_str()));
+                if let Some((_, (_, name))) = other {
+                    return name.last().cloned().unwrap_or(w);
+                }
+                let short = (2..=4).contains(&w.len())
+                    && abbreviation_readings(&w).is_empty()
+                    && !own_name.contains(&w);
+                if short {
+                    if let Some(full) = own_name.iter().find(|n| is_abbreviation_of(&w, n)) {
+                        return full.clone();
+                    }
+                }
+                w
+            })
+            .collect()
+    }
+
+    /// Lemmas of a column's words, abbreviations expanded (their first reading).
+    fn column_words(&self, ti: usize, column: &str) -> Vec<String> {
+        expand(&self.raw_words(ti, column), |_, w| expand_abbreviation(w))
+    }
+
+    /// The column's words under each further reading of its ambiguous abbreviations.
+    fn other_readings(&self, ti: usize, column: &str) -> Vec<Vec<String>> {
+        let raw = self.raw_words(ti, column);
+        let mut out = Vec::new();
+        for (k, w) in raw.iter().enumerate() {
+            for reading in abbreviation_readings(w).iter().skip(1) {
+                out.push(expand(&raw, |at, x| {
+                    if at == k {
+                        reading
+                    } else {
+                        expand_abbreviation(x)
+                    }
+                }));
+            }
+        }
+        out
+    }
+}
+
+/// Lemmas of identifier words, the k-th replaced by `reading(k, word)` (a multi-word reading
+/// gives several).
+fn expand<'w>(words: &'w [String], reading: impl Fn(usize, &'w str) -> &'w str) -> Vec<String> {
+    words
+        .iter()
+        .enumerate()
+        .flat_map(|(k, w)| reading(k, w).split(' ').map(lemma_of).collect::<Vec<_>>())
+        .collect()
 }
 
 fn key_of(words: &[String]) -> String {

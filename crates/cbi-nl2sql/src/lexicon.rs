@@ -3,6 +3,53 @@
 
 use crate::query::{AggFunc, CmpOp};
 
+/// Words of a date column's name that mark a later or secondary date of a row (its end, a
+/// deadline, an edit) rather than the moment the row stands for; a time scope ("in 2024")
+/// prefers the other dates of a table.
+pub const LATER_DATE_WORDS: &[&str] = &[
+    "end",
+    "ended",
+    "close",
+    "closed",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "terminate",
+    "termination",
+    "resolve",
+    "resolved",
+    "due",
+    "promise",
+    "promised",
+    "expected",
+    "expire",
+    "expiry",
+    "expiration",
+    "update",
+    "updated",
+    "modify",
+    "modified",
+    "delete",
+    "deleted",
+    "last",
+    "until",
+    "to",
+];
+
+/// Units a column name may end with (`weight_kg`, `amount_usd`): the column is also named
+/// without them ("weight", "amount").
+pub const UNIT_WORDS: &[&str] = &[
+    "usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "kg", "g", "lb", "lbs", "km", "m", "cm", "mm",
+    "mi", "sec", "second", "ms", "minute", "hour", "day", "pct", "percent", "pallet",
+];
+
+/// Words of a numeric column that hold money: what "spend", "total value" or "how much" sum
+/// when the word itself named something else (a date, a table).
+pub const MONEY_WORDS: &[&str] = &[
+    "amount", "cost", "price", "revenue", "sale", "spend", "value", "fee", "pay", "salary", "usd",
+    "eur", "gbp", "total", "charge", "budget",
+];
+
 /// Aggregation named by a word, if any. `total` is a sum unless followed by "number".
 pub fn agg_word(w: &str) -> Option<AggFunc> {
     Some(match w {

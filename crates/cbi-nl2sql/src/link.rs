@@ -252,7 +252,10 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             }
             let first = &span[0];
             let last = &span[len - 1];
-            if is_glue(first) || is_glue(last) {
+            // A span starting or ending with glue names no schema element; it can still be a
+            // stored value ("in transit" for `IN_TRANSIT`).
+            let glue_edge = is_glue(first) || is_glue(last);
+            if glue_edge && len < 2 {
                 continue;
             }
             // "returns" (a plural noun) is not the verb "return".
@@ -263,9 +266,11 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                         || first.norm == format!("{}es", first.lemma)));
             // Only these may sit inside a name ("number of products" for `Number_products`);
             // "and", "for", "with" join separate things.
-            if span.iter().any(|t| {
-                GLUE.contains(&t.lemma.as_str()) && !INNER_GLUE.contains(&t.lemma.as_str())
-            }) {
+            if !glue_edge
+                && span.iter().any(|t| {
+                    GLUE.contains(&t.lemma.as_str()) && !INNER_GLUE.contains(&t.lemma.as_str())
+                })
+            {
                 continue;
             }
             // Schema phrases.
@@ -274,28 +279,41 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 .filter(|t| !GLUE.contains(&t.lemma.as_str()))
                 .map(|t| t.lemma.as_str())
                 .collect();
-            let mut elements = if single_stop || content.is_empty() || first.number().is_some() {
-                Vec::new()
-            } else {
-                let hits = idx.lookup(&content);
-                let glued = content.len() != span.len();
-                let mut els: Vec<(Element, f32)> = hits
+            let mut elements =
+                if glue_edge || single_stop || content.is_empty() || first.number().is_some() {
+                    Vec::new()
+                } else {
+                    let hits = idx.lookup(&content);
+                    let glued = content.len() != span.len();
+                    let mut els: Vec<(Element, f32)> = hits
+                        .iter()
+                        // Across "of", the words must come in the name's own order: "number of
+                        // products" is `Number_products`, but "id of courses" is not `course_id`.
+                        .filter(|&&pi| {
+                            !glued
+                                || idx.phrases[pi]
+                                    .words
+                                    .iter()
+                                    .map(String::as_str)
+                                    .eq(content.iter().copied())
+                        })
+                        .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
+                        .collect();
+                    dedup_best(&mut els);
+                    els
+                };
+            // "opening date" for `opened_dt`: the same words in another verb form.
+            // Only plain words: no glue, no stop word.
+            let plain = content.len() == span.len()
+                && !span.iter().any(|t| STOP.contains(&t.lemma.as_str()));
+            if elements.is_empty() && plain && first.number().is_none() {
+                elements = idx
+                    .lookup_stemmed(&content)
                     .iter()
-                    // Across "of", the words must come in the name's own order: "number of
-                    // products" is `Number_products`, but "id of courses" is not `course_id`.
-                    .filter(|&&pi| {
-                        !glued
-                            || idx.phrases[pi]
-                                .words
-                                .iter()
-                                .map(String::as_str)
-                                .eq(content.iter().copied())
-                    })
-                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight))
+                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.9))
                     .collect();
-                dedup_best(&mut els);
-                els
-            };
+                dedup_best(&mut elements);
+            }
             // A span containing glue must match exactly as a multi-word name, or it is noise.
             if content.len() != span.len() && content.len() < 2 {
                 elements.clear();

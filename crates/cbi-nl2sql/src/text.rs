@@ -232,6 +232,34 @@ enum RawKind {
 }
 
 /// The singular lowercase form used for matching, with a few verb forms folded too.
+/// A rough stem shared by a word's verb forms, for matching a question's words to schema
+/// names when their lemmas differ: "opening", "opened" and `open` → `open`; "closing",
+/// "closed" and `close` → `clos`; "shipped" → `ship`. Not a word, only a key: both sides of
+/// a comparison must use it.
+pub fn stem(lemma: &str) -> String {
+    let mut w = lemma.to_lowercase();
+    let n = w.chars().count();
+    if n > 5 && w.ends_with("ing") {
+        w.truncate(w.len() - 3);
+    } else if n > 4 && w.ends_with("ed") {
+        w.truncate(w.len() - 2);
+    }
+    if w.len() > 3 && w.ends_with('e') {
+        w.pop();
+    }
+    let b = w.as_bytes();
+    let doubled = b.len() > 3
+        && b[b.len() - 1] == b[b.len() - 2]
+        && !matches!(
+            b[b.len() - 1],
+            b'a' | b'e' | b'i' | b'o' | b'u' | b's' | b'l'
+        );
+    if doubled {
+        w.pop();
+    }
+    w
+}
+
 pub fn lemma_of(word: &str) -> String {
     let w = word.to_lowercase();
     match w.as_str() {
@@ -397,6 +425,28 @@ fn merge_number_words(tokens: &mut Vec<Token>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stems_join_verb_forms() {
+        for group in [
+            &["opening", "opened", "open"][..],
+            &["closing", "closed", "close"],
+            &["issue", "issued", "issuing"],
+            &["shipped", "ship", "shipping"],
+            &["started", "start", "starting"],
+            &["created", "create", "creating"],
+        ] {
+            let stems: Vec<String> = group.iter().map(|w| stem(w)).collect();
+            assert!(
+                stems.iter().all(|s| *s == stems[0]),
+                "{group:?} → {stems:?}"
+            );
+        }
+        // Short words and words that only look inflected stay apart from their neighbours.
+        assert_ne!(stem("bed"), stem("be"));
+        assert_ne!(stem("sing"), stem("s"));
+        assert_eq!(stem("sell"), "sell");
+    }
 
     fn show(q: &str) -> String {
         tokenize(q)

@@ -41,6 +41,10 @@ impl Default for CacheOptions {
     }
 }
 
+/// The layout of a persisted entry; a file of another layout (or one whose value keys were
+/// normalised differently) is never read back.
+const FORMAT: &str = "v2";
+
 #[derive(Debug)]
 struct Entry {
     schema: Arc<AugmentedSchema>,
@@ -122,11 +126,12 @@ impl SchemaCache {
                 }
             }
         }
-        let file = self
-            .opts
-            .dir
-            .as_ref()
-            .map(|d| d.join(format!("{}-{fp}-{semantic_hash}.json", short_hash(key))));
+        let file = self.opts.dir.as_ref().map(|d| {
+            d.join(format!(
+                "{}-{fp}-{semantic_hash}-{FORMAT}.json",
+                short_hash(key)
+            ))
+        });
         if let Some(path) = &file {
             if let Some(s) = read_fresh(path, self.opts.max_age) {
                 let s = Arc::new(s);

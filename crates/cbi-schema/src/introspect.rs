@@ -8,7 +8,7 @@ use cbi_types::{
 };
 
 use crate::Result;
-use crate::names::{plural, singular, split_identifier};
+use crate::names::{column_prefix, is_abbreviation_of, plural, singular, split_identifier};
 
 /// Reads a database's schema through any [`Connection`] (SQLite, PostgreSQL, MySQL or anything
 /// else implementing the trait) and completes it.
@@ -78,8 +78,9 @@ fn columns_unique(t: &TableSchema, cols: &[String]) -> bool {
 /// single-column primary key (`Country_ID`) links to that table. A table never links to itself
 /// by inference, and each column gets at most one inferred target.
 pub fn infer_relationships(schema: &DatabaseSchema) -> Vec<Relationship> {
+    let prefixes: Vec<Option<String>> = schema.tables.iter().map(table_prefix).collect();
     let mut out = Vec::new();
-    for table in &schema.tables {
+    for (ti, table) in schema.tables.iter().enumerate() {
         for col in &table.columns {
             let covered = schema.relationships.iter().any(|r| {
                 r.from_table.eq_ignore_ascii_case(&table.name)
@@ -98,9 +99,9 @@ pub fn infer_relationships(schema: &DatabaseSchema) -> Vec<Relationship> {
             {
                 continue;
             }
-            if let Some((target, target_col)) =
-                find_target(schema, table, &col.name, col.type_class())
-            {
+            let found = by_prefix(schema, &prefixes, ti, &col.name, col.type_class())
+                .or_else(|| find_target(schema, table, &col.name, col.type_class()));
+            if let Some((target, target_col)) = found {
                 out.push(Relationship {
                     from_table: table.name.clone(),
                     from_columns: vec![col.name.clone()],
@@ -113,6 +114,69 @@ pub fn infer_relationships(schema: &DatabaseSchema) -> Vec<Relationship> {
         }
     }
     out
+}
+
+/// The word a table's columns carry before their own names (`shp` in `shp_created_at`).
+fn table_prefix(t: &TableSchema) -> Option<String> {
+    let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    column_prefix(&t.name, &names)
+}
+
+/// References in schemas whose columns carry their table's prefix: after the column's own
+/// prefix, `<p>_id` or a trailing `<p>` names the table whose prefix (or name) is `p` —
+/// `pcl_shp_id` → `shipments.shp_id`, `shp_origin_wh` → `warehouses.wh_id`,
+/// `shp_carrier_id` → `carriers.car_id` — to that table's single-column primary key of a
+/// compatible type. A table's own key and other tables' own prefixes never link back to it.
+fn by_prefix<'a>(
+    schema: &'a DatabaseSchema,
+    prefixes: &[Option<String>],
+    from: usize,
+    column: &str,
+    class: TypeClass,
+) -> Option<(&'a TableSchema, String)> {
+    let table = &schema.tables[from];
+    let mut words = split_identifier(column);
+    if let Some(p) = &prefixes[from] {
+        if words.len() > 1 && words[0] == *p {
+            words.remove(0);
+        }
+    }
+    let (reference, keyed) = match words.as_slice() {
+        [.., w, last] if matches!(last.as_str(), "id" | "key" | "code" | "cd" | "no" | "num") => {
+            (w.clone(), true)
+        }
+        [.., last] => (last.clone(), false),
+        [] => return None,
+    };
+    if table.primary_key.len() == 1 && table.primary_key[0].eq_ignore_ascii_case(column) {
+        return None;
+    }
+    let names_table = |ti: usize| {
+        if ti == from {
+            return false;
+        }
+        let by_prefix = prefixes[ti].as_deref() == Some(reference.as_str());
+        // A full word of the name (`carrier_id` → carriers) only before `_id`; a bare trailing
+        // word is a reference only as another table's prefix (`origin_wh`).
+        let by_name = keyed && {
+            let last = split_identifier(&schema.tables[ti].name)
+                .last()
+                .map(|w| singular(w))
+                .unwrap_or_default();
+            last == reference || (prefixes[ti].is_some() && is_abbreviation_of(&reference, &last))
+        };
+        by_prefix || by_name
+    };
+    let mut hits = (0..schema.tables.len()).filter(|&ti| names_table(ti));
+    let (Some(ti), None) = (hits.next(), hits.next()) else {
+        return None;
+    };
+    let target = &schema.tables[ti];
+    let [pk] = target.primary_key.as_slice() else {
+        return None;
+    };
+    let other = target.column(pk)?.type_class();
+    (other == class || (other.is_numeric() && class.is_numeric())).then(|| (target, pk.clone()))
 }
 
 fn names_own_table(table: &str, column: &str) -> bool {
@@ -302,6 +366,72 @@ mod tests {
                 "singer.Country_ID -> Country.Country_ID ManyToOne inferred",
                 "profile.customer_id -> customers.id OneToOne inferred",
                 "line.product_id -> tbl_product.product_id ManyToOne inferred",
+            ]
+        );
+    }
+
+    /// Schemas whose columns carry their table's prefix (`shp_`, `wh_`) and refer to each other
+    /// by those prefixes, with no declared keys.
+    #[test]
+    fn infers_from_column_prefixes() {
+        let mut s = DatabaseSchema {
+            tables: vec![
+                table(
+                    "warehouses",
+                    &["wh_id"],
+                    &[("wh_id", "TEXT"), ("wh_name", "TEXT"), ("wh_city", "TEXT")],
+                ),
+                table(
+                    "carriers",
+                    &["car_id"],
+                    &[
+                        ("car_id", "INTEGER"),
+                        ("car_name", "TEXT"),
+                        ("car_mode", "TEXT"),
+                    ],
+                ),
+                table(
+                    "shipments",
+                    &["shp_id"],
+                    &[
+                        ("shp_id", "INTEGER"),
+                        ("shp_origin_wh", "TEXT"),
+                        ("shp_carrier_id", "INTEGER"),
+                        ("shp_customer", "TEXT"),
+                        ("shp_weight_kg", "REAL"),
+                    ],
+                ),
+                table(
+                    "parcels",
+                    &["pcl_id"],
+                    &[
+                        ("pcl_id", "INTEGER"),
+                        ("pcl_shp_id", "INTEGER"),
+                        ("pcl_seq", "INTEGER"),
+                    ],
+                ),
+                table(
+                    "routes",
+                    &["rte_id"],
+                    // A route's `rte_car_id` names the carrier by its prefix; a number where a
+                    // text key is expected is no reference.
+                    &[
+                        ("rte_id", "INTEGER"),
+                        ("rte_car_id", "INTEGER"),
+                        ("rte_origin_wh", "INTEGER"),
+                    ],
+                ),
+            ],
+            ..Default::default()
+        };
+        complete(&mut s, true);
+        assert_eq!(
+            links(&s),
+            [
+                "shipments.shp_origin_wh -> warehouses.wh_id ManyToOne inferred",
+                "shipments.shp_carrier_id -> carriers.car_id ManyToOne inferred",
+                "parcels.pcl_shp_id -> shipments.shp_id ManyToOne inferred",
+                "routes.rte_car_id -> carriers.car_id ManyToOne inferred",
             ]
         );
     }

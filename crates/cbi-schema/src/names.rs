@@ -4,6 +4,9 @@
 //! Shared by the augmenter (descriptions, synonyms) and the question linker in `cbi-nl2sql`, so
 //! both see identifiers the same way.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 /// Splits an identifier into lowercase words: `order_items` → `order items`, `OrderDate` →
 /// `order date`, `customerID` → `customer id`, `Song_Name2` → `song name 2`.
 pub fn split_identifier(ident: &str) -> Vec<String> {
@@ -41,41 +44,75 @@ pub fn split_identifier(ident: &str) -> Vec<String> {
 }
 
 /// Expands a common abbreviation found in column names (`qty` → `quantity`), or returns the word.
+/// A short form with several readings (`exp`: expected, expiry, expense) gives its first; see
+/// [`abbreviation_readings`] for all of them.
 pub fn expand_abbreviation(word: &str) -> &str {
-    match word {
-        "qty" => "quantity",
-        "amt" => "amount",
-        "num" | "no" | "nbr" => "number",
-        "dt" => "date",
-        "desc" => "description",
-        "cust" => "customer",
-        "prod" => "product",
-        "addr" => "address",
-        "dept" => "department",
-        "emp" => "employee",
-        "mgr" => "manager",
-        "pct" | "perc" => "percent",
-        "avg" => "average",
-        "cnt" => "count",
-        "yr" => "year",
-        "mth" | "mon" => "month",
-        "dob" => "date of birth",
-        "id" => "id",
-        "cat" => "category",
-        "loc" => "location",
-        "tel" => "telephone",
-        "info" => "information",
-        "max" => "maximum",
-        "min" => "minimum",
-        "rev" => "revenue",
-        "acct" => "account",
-        "txn" => "transaction",
-        "org" => "organization",
-        "intl" => "international",
-        "govt" => "government",
-        "pop" => "population",
-        _ => word,
+    abbreviation_readings(word).first().copied().unwrap_or(word)
+}
+
+/// Every usual reading of an abbreviation, first the one [`expand_abbreviation`] gives; empty
+/// for a word that is not one. The list is data (`names/abbreviations.txt`).
+pub fn abbreviation_readings(word: &str) -> &'static [&'static str] {
+    ABBREVIATIONS.get(word).map(Vec::as_slice).unwrap_or(&[])
+}
+
+static ABBREVIATIONS: LazyLock<HashMap<&'static str, Vec<&'static str>>> =
+    LazyLock::new(|| parse_abbreviations(include_str!("names/abbreviations.txt")));
+
+fn parse_abbreviations(text: &'static str) -> HashMap<&'static str, Vec<&'static str>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(short, long)| {
+            let readings = long
+                .split('|')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .collect();
+            (short.trim(), readings)
+        })
+        .collect()
+}
+
+/// Whether `short` can be an abbreviation of `long` the way names abbreviate: it starts with
+/// the same letter, is shorter, and its letters appear in `long` in order (`shp` → shipment,
+/// `wh` → warehouse, `cmp` → campaign, `rte` → route).
+pub fn is_abbreviation_of(short: &str, long: &str) -> bool {
+    let (s, l) = (short.to_lowercase(), long.to_lowercase());
+    if s.len() < 2 || s.len() >= l.len() || s.chars().next() != l.chars().next() {
+        return false;
     }
+    let mut rest = l.chars();
+    s.chars().all(|c| rest.any(|x| x == c))
+}
+
+/// The word most of a table's columns start with when it stands for the table: `shp` in
+/// `shipments(shp_id, shp_ref, shp_created_at, …)`, `wh` in `warehouses(wh_id, wh_name, …)`.
+/// At least two columns and half of them must carry it, and it must be (an abbreviation of) a
+/// word of the table's name, so `is_` flags or a shared `created_` never count.
+pub fn column_prefix(table: &str, columns: &[&str]) -> Option<String> {
+    let table_words: Vec<String> = split_identifier(table)
+        .iter()
+        .map(|w| singular(w))
+        .collect();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for c in columns {
+        let words = split_identifier(c);
+        // A one-word column (`id`) has no prefix to share.
+        let [first, _, ..] = words.as_slice() else {
+            continue;
+        };
+        match counts.iter_mut().find(|(w, _)| w == first) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((first.clone(), 1)),
+        }
+    }
+    let (word, n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    let stands_for_table = table_words
+        .iter()
+        .any(|t| *t == word || is_abbreviation_of(&word, t));
+    (n >= 2 && n * 2 >= columns.len() && stands_for_table).then_some(word)
 }
 
 /// The singular of an English noun, good enough for table and column names.
@@ -324,6 +361,90 @@ mod tests {
         ] {
             assert_eq!(plural(s), p, "{s}");
         }
+    }
+
+    #[test]
+    fn abbreviations_are_data() {
+        for (short, long) in [
+            ("qty", "quantity"),
+            ("nm", "name"),
+            ("cd", "code"),
+            ("exp", "expected"),
+            ("dob", "date of birth"),
+            ("customer", "customer"),
+        ] {
+            assert_eq!(expand_abbreviation(short), long, "{short}");
+        }
+        assert_eq!(
+            abbreviation_readings("exp"),
+            ["expected", "expiry", "expense"]
+        );
+        assert!(abbreviation_readings("order").is_empty());
+        // Every line of the list parses into a short form with at least one reading.
+        let raw = include_str!("names/abbreviations.txt");
+        let lines = raw
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(ABBREVIATIONS.len(), lines);
+        assert!(ABBREVIATIONS.values().all(|r| !r.is_empty()));
+    }
+
+    #[test]
+    fn abbreviations_by_shape() {
+        for (short, long, yes) in [
+            ("shp", "shipment", true),
+            ("wh", "warehouse", true),
+            ("cmp", "campaign", true),
+            ("rte", "route", true),
+            ("pcl", "parcel", true),
+            ("exc", "exception", true),
+            ("car", "carrier", true),
+            ("ch", "channel", true),
+            ("age", "employee", false),
+            ("song", "singer", false),
+            ("route", "route", false),
+            ("r", "route", false),
+        ] {
+            assert_eq!(is_abbreviation_of(short, long), yes, "{short} {long}");
+        }
+    }
+
+    #[test]
+    fn column_prefixes() {
+        let check = |table: &str, cols: &[&str], expect: Option<&str>| {
+            assert_eq!(column_prefix(table, cols).as_deref(), expect, "{table}");
+        };
+        check(
+            "shipments",
+            &["shp_id", "shp_ref", "shp_origin_wh", "shp_created_at"],
+            Some("shp"),
+        );
+        check("warehouses", &["wh_id", "wh_name", "wh_city"], Some("wh"));
+        check(
+            "delivery_exceptions",
+            &["exc_id", "exc_shp_id", "exc_note"],
+            Some("exc"),
+        );
+        check(
+            "channels",
+            &["ch_cd", "ch_nm", "ch_grp", "is_paid_flg"],
+            Some("ch"),
+        );
+        // `singer_name`, `singer_age` in `singer` share the table's own word.
+        check(
+            "singer",
+            &["singer_id", "singer_name", "age"],
+            Some("singer"),
+        );
+        // Flags share `is`, creation stamps `created`: neither stands for the table.
+        check("accounts", &["is_test", "is_active", "name"], None);
+        check(
+            "campaigns",
+            &["cmp_id", "cmp_nm", "ch_cd", "obj_cd", "rgn_cd", "start_dt"],
+            None,
+        );
+        check("t", &["id"], None);
     }
 
     #[test]

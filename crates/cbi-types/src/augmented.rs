@@ -230,10 +230,12 @@ impl ValueIndex {
 }
 
 /// The normal form cell values and question phrases are compared in: lower case, words
-/// separated by single spaces, surrounding punctuation and quotes removed.
+/// separated by single spaces (an underscore separates words too), surrounding punctuation and
+/// quotes removed.
 pub fn normalize_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
+    // `past_due` and `CLOSED_WON` are read the way a person writes them: "past due".
+    for word in s.split(|c: char| c.is_whitespace() || c == '_') {
         let mut w = word;
         loop {
             let t = w
@@ -272,6 +274,9 @@ mod tests {
         assert_eq!(normalize_value("St. Louis"), "st louis");
         assert_eq!(normalize_value("U.S.A."), "u.s.a");
         assert_eq!(normalize_value("AT&T"), "at&t");
+        assert_eq!(normalize_value("past_due"), "past due");
+        assert_eq!(normalize_value("CLOSED_WON "), "closed won");
+        assert_eq!(normalize_value("__"), "");
         assert_eq!(normalize_value("..."), "");
     }
 

@@ -22,6 +22,8 @@ mod resolve;
 mod select;
 mod shape;
 mod subject;
+#[cfg(test)]
+mod tests;
 mod when;
 
 /// A candidate interpretation when a phrase could mean several things.
@@ -393,6 +395,7 @@ impl<'a> Planner<'a> {
         self.pass_select();
         self.pass_tables();
         self.pass_unexplained();
+        self.count_grouped_rows();
         Ok(())
     }
 

@@ -114,9 +114,15 @@ impl Planner<'_> {
                 continue;
             }
             if m.has_column() && !(f == AggFunc::Count && m.has_table()) {
-                let Some((t, c)) = self.resolve(mi) else {
+                let Some((t, mut c)) = self.resolve(mi) else {
                     continue;
                 };
+                // "total spend" where `spend_dt` is what "spend" names: a sum is of money.
+                if matches!(f, AggFunc::Sum) && self.idx.tables[t].temporal.contains(&c) {
+                    if let Some(money) = self.money_column(t) {
+                        c = money;
+                    }
+                }
                 let distinct = (at..m.start)
                     .any(|k| matches!(self.lemma(k), "different" | "distinct" | "unique"));
                 let e = Expr::Agg {
@@ -146,6 +152,22 @@ impl Planner<'_> {
                 if self.group.is_empty() && self.subject.is_some_and(|s| s != t) {
                     self.group_by_subject();
                 }
+            } else if let Some((t, c)) = m
+                .tables()
+                .next()
+                .filter(|_| matches!(f, AggFunc::Sum | AggFunc::Avg))
+                .and_then(|t| Some((t, self.money_column(t)?)))
+            {
+                // "total spend" where `ad_spend_daily` is what "spend" names: its money.
+                self.used[mi] = true;
+                self.cue[at] = true;
+                if !self.tables.contains(&t) && self.subject != Some(t) {
+                    self.tables.push(t);
+                }
+                self.select.push(SelectItem {
+                    expr: Expr::agg(f, self.col_expr(t, c)),
+                    alias: None,
+                });
             } else if let Some(Element::Term(ti)) = m.best_element() {
                 self.used[mi] = true;
                 self.cue[at] = true;
@@ -284,6 +306,50 @@ impl Planner<'_> {
 
     /// The select list: columns named before the first filter cue (and those chained to them
     /// with "and"), else the subject's display column.
+    /// The one measure column of a table that holds money (`amt_usd` beside `clk_cnt`), if
+    /// exactly one does.
+    pub(super) fn money_column(&self, t: usize) -> Option<usize> {
+        let words = &self.idx.tables[t].column_words;
+        let mut hits = (0..words.len()).filter(|&c| {
+            self.is_measure_column(t, c)
+                && words[c].iter().any(|w| MONEY_WORDS.contains(&w.as_str()))
+        });
+        match (hits.next(), hits.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// "Leads created per month", "parcel count per warehouse": rows grouped with nothing
+    /// measured are counted — a grouping never shows bare columns alone.
+    pub(super) fn count_grouped_rows(&mut self) {
+        let measured = self.select.iter().any(|s| s.expr.is_aggregate())
+            || self.order.iter().any(|o| o.expr.is_aggregate())
+            || !self.having.is_empty();
+        // Grouping by a row's own key ("the name of each teacher") lists rows; it counts nothing.
+        let per_row = self.group.iter().any(|g| match g {
+            Expr::Column(c) => self.idx.aug.schema.table_index(&c.table).is_some_and(|t| {
+                let info = &self.idx.tables[t];
+                let key = self.idx.table(t).column_index(&c.column);
+                key.is_some() && (key == info.pk || key == info.display)
+            }),
+            _ => false,
+        });
+        if self.group.is_empty() || per_row || measured || self.ambiguity.is_some() {
+            return;
+        }
+        self.select.push(SelectItem {
+            expr: Expr::CountStar,
+            alias: None,
+        });
+        // "count", "number of" were cues nobody consumed.
+        for i in 0..self.toks.len() {
+            if matches!(self.lemma(i), "count" | "number") && self.mention_at(i).is_none() {
+                self.cue[i] = true;
+            }
+        }
+    }
+
     pub(super) fn pass_select(&mut self) {
         let head_end = self.first_filter_cue(1);
         let mut picked = Vec::new();

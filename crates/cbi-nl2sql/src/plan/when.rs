@@ -109,6 +109,13 @@ impl Planner<'_> {
     pub(super) fn date_column(&mut self) -> Option<(usize, usize)> {
         // A mentioned temporal column wins.
         for mi in 0..self.ments.len() {
+            // "total spend": summed, so a measure, whatever date column shares the word.
+            if self
+                .agg_before(self.ments[mi].start)
+                .is_some_and(|(f, _)| matches!(f, AggFunc::Sum | AggFunc::Avg))
+            {
+                continue;
+            }
             let cands: Vec<(usize, usize, f32)> = self.ments[mi].columns().collect();
             for (t, c, _) in cands {
                 if self.idx.tables[t].temporal.contains(&c) {

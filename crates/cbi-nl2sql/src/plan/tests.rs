@@ -1,0 +1,132 @@
+//! The planner's rules, one fixture at a time: a question over a small schema written for the
+//! test, and the SQL it must plan. The schemas use the naming habits of real business
+//! databases (prefixed columns, abbreviations, undeclared keys), not any benchmark's.
+
+use cbi_types::SqlDialect;
+
+use super::{PlanOptions, plan};
+use crate::fixtures::{index, typed};
+use crate::index::SchemaIndex;
+
+/// A shipping schema whose columns carry their table's prefix and whose keys are not
+/// declared.
+fn logistics() -> SchemaIndex {
+    index(
+        vec![
+            typed(
+                "warehouses",
+                &[
+                    "wh_id text pk",
+                    "wh_name text!",
+                    "wh_city text",
+                    "wh_opened_dt date",
+                ],
+            ),
+            typed(
+                "shipments",
+                &[
+                    "shp_id integer pk",
+                    "shp_origin_wh text",
+                    "shp_created_at timestamp!",
+                    "shp_promised_dt date",
+                    "shp_weight_kg real",
+                    "shp_status text!",
+                ],
+            ),
+        ],
+        &[
+            ("shipments", "shp_status", "IN_TRANSIT"),
+            ("shipments", "shp_status", "DELIVERED"),
+            ("warehouses", "wh_city", "Rotterdam"),
+        ],
+    )
+}
+
+/// Daily ad spend: a date that shares its word with the money column's meaning.
+fn marketing() -> SchemaIndex {
+    index(
+        vec![typed(
+            "ad_spend_daily",
+            &[
+                "spend_dt date!",
+                "cmp_id integer",
+                "clk_cnt integer",
+                "amt_usd real",
+            ],
+        )],
+        &[],
+    )
+}
+
+fn check(idx: &SchemaIndex, question: &str, expect: &str) {
+    let p = plan(question, idx, &PlanOptions::default())
+        .unwrap_or_else(|e| panic!("{question}: no plan: {e}"));
+    let sql = crate::sql::render(&p.query, idx, SqlDialect::Sqlite).expect("renders");
+    assert_eq!(sql, expect, "{question}");
+}
+
+/// Values are matched whatever their spelling: `IN_TRANSIT` is "in transit".
+#[test]
+fn values_match_across_underscores_and_case() {
+    check(
+        &logistics(),
+        "How many shipments are in transit?",
+        "SELECT COUNT(*) FROM shipments WHERE shipments.shp_status = 'IN_TRANSIT'",
+    );
+}
+
+/// A time scope applies to the table's own moment: the NOT NULL creation stamp, not a
+/// deadline; the column's prefix and "created" name it.
+#[test]
+fn time_scope_prefers_the_rows_own_moment() {
+    check(
+        &logistics(),
+        "How many shipments were there in 2024?",
+        "SELECT COUNT(*) FROM shipments WHERE shipments.shp_created_at >= '2024-01-01' \
+         AND shipments.shp_created_at < '2025-01-01'",
+    );
+}
+
+/// Rows grouped with nothing measured are counted.
+#[test]
+fn grouped_rows_are_counted() {
+    check(
+        &logistics(),
+        "Shipments per status",
+        "SELECT shipments.shp_status, COUNT(*) FROM shipments GROUP BY shipments.shp_status",
+    );
+}
+
+/// A unit at the end of a name is not needed to name it; the prefix-named reference
+/// (`shp_origin_wh`) joins without a declared key.
+#[test]
+fn units_and_prefixed_references() {
+    check(
+        &logistics(),
+        "Average shipment weight for each warehouse",
+        "SELECT warehouses.wh_name, AVG(shipments.shp_weight_kg) FROM shipments \
+         JOIN warehouses ON warehouses.wh_id = shipments.shp_origin_wh \
+         GROUP BY warehouses.wh_id, warehouses.wh_name",
+    );
+}
+
+/// "opening date" names `wh_opened_dt`: verb forms share a stem.
+#[test]
+fn verb_forms_name_the_same_column() {
+    check(
+        &logistics(),
+        "Return the name, city and opening date of every warehouse",
+        "SELECT warehouses.wh_name, warehouses.wh_city, warehouses.wh_opened_dt FROM warehouses",
+    );
+}
+
+/// "total spend" sums money even where "spend" also names the date column.
+#[test]
+fn a_sum_of_a_date_is_the_money_of_its_table() {
+    check(
+        &marketing(),
+        "Total spend in 2024",
+        "SELECT SUM(ad_spend_daily.amt_usd) FROM ad_spend_daily \
+         WHERE ad_spend_daily.spend_dt >= '2024-01-01' AND ad_spend_daily.spend_dt < '2025-01-01'",
+    );
+}
