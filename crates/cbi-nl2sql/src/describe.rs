@@ -166,6 +166,7 @@ fn expr_words(e: &Expr) -> String {
         Expr::TimeBucket { grain, column } => {
             format!("{} of {}", grain.word(), readable(&column.column))
         }
+        Expr::Folded(c) => format!("{} (ignoring case and spaces)", readable(&c.column)),
         Expr::Raw { label, .. } => label.clone(),
         Expr::Literal(l) => lit_words(l),
         Expr::Binary { op, left, right } => {

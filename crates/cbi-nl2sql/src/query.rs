@@ -94,6 +94,9 @@ pub enum Expr {
         arg: Box<Expr>,
         distinct: bool,
     },
+    /// A text column with case and surrounding spaces folded away (`LOWER(TRIM(col))`), for
+    /// data that stores one label several ways ("Retail", "retail ", "RETAIL").
+    Folded(ColumnRef),
     /// A date column truncated to a calendar bucket.
     TimeBucket {
         grain: TimeGrain,
@@ -155,7 +158,9 @@ impl Expr {
     /// Tables the expression reads (not those of nested queries).
     pub fn tables(&self, out: &mut Vec<String>) {
         match self {
-            Expr::Column(c) | Expr::TimeBucket { column: c, .. } => push_unique(out, &c.table),
+            Expr::Column(c) | Expr::Folded(c) | Expr::TimeBucket { column: c, .. } => {
+                push_unique(out, &c.table)
+            }
             Expr::Agg { arg, .. } => arg.tables(out),
             Expr::Raw { tables, .. } => {
                 for t in tables {

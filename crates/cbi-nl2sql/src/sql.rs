@@ -318,6 +318,10 @@ impl Renderer<'_> {
                 let c = self.column(&column.table, &column.column)?;
                 out.push_str(&self.time_bucket(*grain, &c));
             }
+            Expr::Folded(c) => {
+                let c = self.column(&c.table, &c.column)?;
+                let _ = write!(out, "LOWER(TRIM({c}))");
+            }
             Expr::Raw { sql, .. } => {
                 out.push_str(sql);
             }

@@ -622,7 +622,7 @@ impl Planner<'_> {
             self.used[mi] = true;
             // The data holds the value with stray spaces ("Aberdeen "): right for this data, but
             // a sign the question and the data disagree.
-            if value.trim() != value {
+            if value.trim() != value && self.folded_value(t, c, &value).is_none() {
                 self.penalize(
                     0.8,
                     format!("the stored value '{value}' has leading or trailing spaces"),
@@ -643,14 +643,22 @@ impl Planner<'_> {
                 }
                 continue;
             }
-            let e = self.col_expr(t, c);
-            let lit = match self.idx.tables[t].column_class[c] {
+            let mut e = self.col_expr(t, c);
+            let mut lit = match self.idx.tables[t].column_class[c] {
                 k if k.is_numeric() => value
                     .parse::<f64>()
                     .map(num_lit)
                     .unwrap_or(Literal::Text(value.clone())),
                 _ => Literal::Text(value.clone()),
             };
+            // The column stores this label in several spellings: compare them all.
+            if let Some(folded) = self.folded_value(t, c, &value) {
+                e = Expr::Folded(ColumnRef {
+                    table: self.table_name(t),
+                    column: self.idx.column_name(t, c).to_string(),
+                });
+                lit = Literal::Text(folded);
+            }
             // "students who do not have a cat": the value lives in a related table, so the
             // negation is about the relationship, not the row.
             let related = self.subject.is_some_and(|s| s != t);
@@ -687,6 +695,26 @@ impl Planner<'_> {
                 self.tables.push(t);
             }
         }
+    }
+
+    /// The value in lower case without surrounding spaces when the column holds it in more than
+    /// one spelling (`'Retail'`, `'retail '`), which only a folded comparison finds together.
+    pub(super) fn folded_value(&self, t: usize, c: usize, value: &str) -> Option<String> {
+        if self.idx.tables[t].column_class[c] != TypeClass::Text {
+            return None;
+        }
+        let (table, column) = (&self.idx.table(t).name, self.idx.column_name(t, c));
+        let spellings = self
+            .idx
+            .aug
+            .value_index
+            .lookup(value)
+            .iter()
+            .filter(|h| h.table == *table && h.column == column)
+            .count();
+        let folded = value.trim().to_lowercase();
+        // The fold must be the same value: `normalize_value` also joins words across `_`.
+        (spellings > 1 && !folded.is_empty()).then_some(folded)
     }
 
     /// The LIKE pattern for a value mention when the question asks for a substring.

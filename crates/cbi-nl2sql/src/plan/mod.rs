@@ -396,6 +396,7 @@ impl<'a> Planner<'a> {
         self.pass_tables();
         self.pass_unexplained();
         self.count_grouped_rows();
+        self.order_top_n_by_measure();
         Ok(())
     }
 
@@ -582,19 +583,7 @@ impl<'a> Planner<'a> {
                 self.limit.get_or_insert(1);
             }
         }
-        // Aggregates mixed with plain columns need the plain ones grouped.
-        let has_agg = self.select.iter().any(|s| s.expr.is_aggregate());
-        if has_agg && self.group.is_empty() {
-            let plain: Vec<Expr> = self
-                .select
-                .iter()
-                .filter(|s| !s.expr.is_aggregate())
-                .map(|s| s.expr.clone())
-                .collect();
-            if !plain.is_empty() && self.order.is_empty() {
-                self.group = plain;
-            }
-        }
+        self.group_shown_columns();
         // Complexity lowers certainty a little.
         if !self.having.is_empty() {
             self.penalize(0.95, "filters on groups");

@@ -350,6 +350,47 @@ impl Planner<'_> {
         }
     }
 
+    /// A shown column beside an aggregate is a grouping: never a bare column, whose value
+    /// would be arbitrary on SQLite and an error on PostgreSQL.
+    pub(super) fn group_shown_columns(&mut self) {
+        if !self.select.iter().any(|s| s.expr.is_aggregate()) {
+            return;
+        }
+        let plain: Vec<Expr> = self
+            .select
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.expr,
+                    Expr::Column(_) | Expr::Folded(_) | Expr::TimeBucket { .. }
+                )
+            })
+            .map(|s| s.expr.clone())
+            .collect();
+        for e in plain {
+            if !self.group.contains(&e) {
+                self.group.push(e);
+            }
+        }
+    }
+
+    /// "Top 5 customers by number of shipments": a top-N with no ordering word ranks by the
+    /// one measure shown, largest first ("bottom 5": smallest first).
+    pub(super) fn order_top_n_by_measure(&mut self) {
+        if self.limit.is_none() || !self.order.is_empty() {
+            return;
+        }
+        let mut measures = self.select.iter().filter(|s| s.expr.is_aggregate());
+        let (Some(m), None) = (measures.next(), measures.next()) else {
+            return;
+        };
+        let desc = !self.has_word("bottom");
+        self.order.push(OrderItem {
+            expr: m.expr.clone(),
+            desc,
+        });
+    }
+
     pub(super) fn pass_select(&mut self) {
         let head_end = self.first_filter_cue(1);
         let mut picked = Vec::new();

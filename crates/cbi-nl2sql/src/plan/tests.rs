@@ -130,3 +130,45 @@ fn a_sum_of_a_date_is_the_money_of_its_table() {
          WHERE ad_spend_daily.spend_dt >= '2024-01-01' AND ad_spend_daily.spend_dt < '2025-01-01'",
     );
 }
+
+/// A label stored in several spellings is compared folded, so every spelling counts.
+#[test]
+fn dirty_labels_are_compared_folded() {
+    let idx = index(
+        vec![typed(
+            "accounts",
+            &[
+                "account_id integer pk",
+                "account_name text!",
+                "industry text",
+            ],
+        )],
+        &[
+            ("accounts", "industry", "Retail"),
+            ("accounts", "industry", "retail "),
+            ("accounts", "industry", "Healthcare"),
+        ],
+    );
+    check(
+        &idx,
+        "How many accounts are in the retail industry?",
+        "SELECT COUNT(*) FROM accounts WHERE LOWER(TRIM(accounts.industry)) = 'retail'",
+    );
+    // One spelling: compared as stored.
+    check(
+        &idx,
+        "How many accounts are in Healthcare?",
+        "SELECT COUNT(*) FROM accounts WHERE accounts.industry = 'Healthcare'",
+    );
+}
+
+/// A top-N ranks by the measure it shows.
+#[test]
+fn top_n_ranks_by_its_measure() {
+    check(
+        &logistics(),
+        "Top 3 statuses by number of shipments",
+        "SELECT shipments.shp_status, COUNT(*) FROM shipments GROUP BY shipments.shp_status \
+         ORDER BY COUNT(*) DESC LIMIT 3",
+    );
+}
