@@ -50,6 +50,9 @@ pub const MONEY_WORDS: &[&str] = &[
     "eur", "gbp", "total", "charge", "budget",
 ];
 
+/// Words for people counted as a number: a population column counts them.
+pub const PEOPLE_WORDS: &[&str] = &["person", "people", "resident", "inhabitant", "citizen"];
+
 /// Aggregation named by a word, if any. `total` is a sum unless followed by "number".
 pub fn agg_word(w: &str) -> Option<AggFunc> {
     Some(match w {

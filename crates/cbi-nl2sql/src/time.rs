@@ -146,10 +146,15 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                 }
             }
             // "Q3 2023" / "third quarter of 2023"
-            if let Some(q) = quarter_before(toks, i) {
+            if let Some((q, words)) = quarter_before(toks, i) {
                 if let Some(a) = date(y, (q - 1) * 3 + 1, 1) {
                     if let Some(b) = add_months(a, 3) {
-                        let lo = i.saturating_sub(3);
+                        // Only the quarter's own words ("Q3", "third quarter of") and the
+                        // preposition before them: the verb before is the question's.
+                        let mut lo = i - words;
+                        if lo > 0 && matches!(w(lo - 1), "in" | "during" | "for" | "of") {
+                            lo -= 1;
+                        }
                         range = Some(((a, b), (lo..=i).collect()));
                         continue;
                     }
@@ -318,12 +323,13 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
     })
 }
 
-/// "Q3", "third quarter of", "3rd quarter" right before token `i`.
-fn quarter_before(toks: &[Token], i: usize) -> Option<u32> {
+/// "Q3", "third quarter of", "3rd quarter" right before token `i`: the quarter and how many
+/// words name it.
+fn quarter_before(toks: &[Token], i: usize) -> Option<(u32, usize)> {
     let w = |k: usize| toks.get(k).map_or("", |t| t.lemma.as_str());
     let prev = w(i.checked_sub(1)?);
     if let Some(q) = prev.strip_prefix('q').and_then(|d| d.parse::<u32>().ok()) {
-        return (1..=4).contains(&q).then_some(q);
+        return (1..=4).contains(&q).then_some((q, 1));
     }
     let (qw, of) = if prev == "of" {
         (w(i.checked_sub(3)?), w(i - 2))
@@ -343,13 +349,34 @@ fn quarter_before(toks: &[Token], i: usize) -> Option<u32> {
             .and_then(Token::number)
             .map(|v| v as u32)?,
     };
-    (1..=4).contains(&q).then_some(q)
+    let words = if prev == "of" { 3 } else { 2 };
+    (1..=4).contains(&q).then_some((q, words))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::text::tokenize;
+
+    /// The words a time expression consumes are its own, never the verb before it.
+    #[test]
+    fn quarters_consume_only_their_words() {
+        for (q, expect) in [
+            ("sessions converted in Q2 2025", "in Q2 2025"),
+            (
+                "sales during the third quarter of 2023",
+                "third quarter of 2023",
+            ),
+            ("orders 3rd quarter 2024", "3rd quarter 2024"),
+        ] {
+            let toks = tokenize(q);
+            let tf = resolve_time(&toks, NaiveDate::from_ymd_opt(2025, 6, 30)).expect(q);
+            let mut used = tf.tokens.clone();
+            used.sort_unstable();
+            let words: Vec<&str> = used.iter().map(|&i| toks[i].text.as_str()).collect();
+            assert_eq!(words.join(" "), expect, "{q}");
+        }
+    }
 
     fn check(q: &str, expect: &str) {
         let toks = tokenize(q);

@@ -818,8 +818,29 @@ impl Planner<'_> {
             c.dedup();
             c.len()
         };
-        if distinct_cols > 1 && in_subject.is_none() && in_play.is_none() {
-            self.penalize(0.85, format!("'{}' appears in several columns", pick.value));
+        // Several columns of the same standing hold the value ("wyoming": a city's name and
+        // its state's name): the pick is a guess, however near the table.
+        let rivals = |keep: &dyn Fn(usize) -> bool| {
+            let mut c: Vec<(usize, usize)> = vals
+                .iter()
+                .filter(|v| keep(v.table))
+                .map(|v| (v.table, v.column))
+                .collect();
+            c.sort();
+            c.dedup();
+            c.len()
+        };
+        let guessed = if same_column.is_some() {
+            false
+        } else if in_subject.is_some() {
+            rivals(&|t| Some(t) == self.subject) > 1
+        } else if in_play.is_some() {
+            rivals(&|t| self.tables.contains(&t)) > 1
+        } else {
+            distinct_cols > 1
+        };
+        if guessed {
+            self.penalize(0.8, format!("'{}' appears in several columns", pick.value));
         }
         Some((pick.table, pick.column, pick.value.clone()))
     }

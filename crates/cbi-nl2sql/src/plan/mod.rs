@@ -395,8 +395,11 @@ impl<'a> Planner<'a> {
         self.pass_select();
         self.pass_tables();
         self.pass_unexplained();
+        self.how_much_is_money();
         self.count_grouped_rows();
         self.order_top_n_by_measure();
+        self.contradictory_filters();
+        self.answer_repeats_question();
         Ok(())
     }
 

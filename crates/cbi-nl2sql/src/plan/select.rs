@@ -350,6 +350,92 @@ impl Planner<'_> {
         }
     }
 
+    /// "How much did we invoice?": an amount, the sum of the subject's money, when nothing else
+    /// was asked to be shown.
+    pub(super) fn how_much_is_money(&mut self) {
+        if !self.defaulted_select || self.has_phrase(&["how", "much"]).is_none() {
+            return;
+        }
+        let Some(s) = self.subject else { return };
+        let Some(c) = self.money_column(s) else {
+            return;
+        };
+        self.select = vec![SelectItem {
+            expr: Expr::agg(AggFunc::Sum, self.col_expr(s, c)),
+            alias: None,
+        }];
+        self.defaulted_select = false;
+        self.group.clear();
+    }
+
+    /// Equalities on one column that no row can meet at once (`status = 'a' AND status = 'b'`,
+    /// or an OR of values beside another value) read the question wrong: never a sure answer.
+    pub(super) fn contradictory_filters(&mut self) {
+        let eq_values = |c: &Condition| -> Option<(Expr, Vec<Literal>)> {
+            match c {
+                Condition::Compare {
+                    left,
+                    op: CmpOp::Eq,
+                    right: Operand::Literal(l),
+                } => Some((left.clone(), vec![l.clone()])),
+                Condition::InList {
+                    expr,
+                    values,
+                    negated: false,
+                } => Some((expr.clone(), values.clone())),
+                Condition::Or(parts) => {
+                    let mut col: Option<Expr> = None;
+                    let mut vals = Vec::new();
+                    for p in parts {
+                        let Condition::Compare {
+                            left,
+                            op: CmpOp::Eq,
+                            right: Operand::Literal(l),
+                        } = p
+                        else {
+                            return None;
+                        };
+                        if col.as_ref().is_some_and(|c| c != left) {
+                            return None;
+                        }
+                        col = Some(left.clone());
+                        vals.push(l.clone());
+                    }
+                    col.map(|c| (c, vals))
+                }
+                _ => None,
+            }
+        };
+        let sets: Vec<(Expr, Vec<Literal>)> = self.filters.iter().filter_map(eq_values).collect();
+        for (i, (a, va)) in sets.iter().enumerate() {
+            for (b, vb) in &sets[i + 1..] {
+                if a == b && !va.iter().any(|v| vb.contains(v)) {
+                    self.penalize(
+                        0.5,
+                        "asks for rows where one column has two different values",
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// "Where is Austin?" answered with `city_name` where `city_name = 'austin'`: every column
+    /// shown is pinned to a value by the question, so the answer only repeats it.
+    pub(super) fn answer_repeats_question(&mut self) {
+        let pinned = |e: &Expr| {
+            self.filters.iter().any(|f| {
+                matches!(f, Condition::Compare { left, op: CmpOp::Eq, right: Operand::Literal(_) } if left == e)
+            })
+        };
+        if !self.select.is_empty() && self.select.iter().all(|s| pinned(&s.expr)) {
+            self.penalize(
+                0.5,
+                "the answer would only repeat the values in the question",
+            );
+        }
+    }
+
     /// A shown column beside an aggregate is a grouping: never a bare column, whose value
     /// would be arbitrary on SQLite and an error on PostgreSQL.
     pub(super) fn group_shown_columns(&mut self) {

@@ -270,28 +270,45 @@ impl Planner<'_> {
         for k in start.saturating_sub(2)..start {
             self.cue[k] = true;
         }
-        // "how many people live in …": a population total, when there is such a column.
-        if matches!(
-            self.lemma(start),
-            "person" | "people" | "resident" | "inhabitant" | "citizen"
-        ) {
+        // "how many people live in …": people are counted by a population column, when there
+        // is one. A place the question names by its label has its own population; otherwise
+        // the rows in play add up.
+        if PEOPLE_WORDS.contains(&self.lemma(start)) {
             let mut tables: Vec<usize> = self.subject.into_iter().collect();
             for m in self.ments {
                 tables.extend(m.tables());
                 tables.extend(m.values.iter().map(|v| v.table));
             }
-            let hit = tables
-                .iter()
-                .find_map(|&t| self.find_column(t, &["population"], true).map(|c| (t, c)));
-            if let Some((t, c)) = hit {
+            let named_row = self.ments.iter().flat_map(|m| &m.values).find_map(|v| {
+                let info = &self.idx.tables[v.table];
+                (info.display == Some(v.column))
+                    .then(|| self.find_column(v.table, &["population"], true))
+                    .flatten()
+                    .map(|c| (v.table, c))
+            });
+            let hit = named_row.map(|h| (h, false)).or_else(|| {
+                tables.iter().find_map(|&t| {
+                    self.find_column(t, &["population"], true)
+                        .map(|c| ((t, c), true))
+                })
+            });
+            if let Some(((t, c), total)) = hit {
                 self.cue[start] = true;
                 if matches!(self.lemma(start + 1), "live" | "living" | "reside") {
                     self.cue[start + 1] = true;
                 }
+                let col = self.col_expr(t, c);
                 self.select.push(SelectItem {
-                    expr: Expr::agg(AggFunc::Sum, self.col_expr(t, c)),
+                    expr: if total {
+                        Expr::agg(AggFunc::Sum, col)
+                    } else {
+                        col
+                    },
                     alias: None,
                 });
+                if !total {
+                    self.subject = Some(t);
+                }
                 if self.subject.is_none() {
                     self.subject = Some(t);
                 }

@@ -172,3 +172,85 @@ fn top_n_ranks_by_its_measure() {
          ORDER BY COUNT(*) DESC LIMIT 3",
     );
 }
+
+fn billing() -> SchemaIndex {
+    index(
+        vec![typed(
+            "invoices",
+            &[
+                "invoice_id integer pk",
+                "invoice_number text!",
+                "issued_at timestamp!",
+                "total_usd real!",
+                "status text!",
+            ],
+        )],
+        &[
+            ("invoices", "status", "paid"),
+            ("invoices", "status", "void"),
+            ("invoices", "status", "open"),
+        ],
+    )
+}
+
+/// "How much" asks for an amount: the sum of the subject's money.
+#[test]
+fn how_much_sums_money() {
+    check(
+        &billing(),
+        "How much did we invoice in 2024?",
+        "SELECT SUM(invoices.total_usd) FROM invoices WHERE invoices.issued_at >= '2024-01-01' \
+         AND invoices.issued_at < '2025-01-01'",
+    );
+}
+
+/// A reading that asks one column for two values at once is never sure; a word the time
+/// expression did not use still counts against it.
+#[test]
+fn impossible_or_unexplained_readings_are_not_sure() {
+    let idx = billing();
+    for q in [
+        "For each status, count paid, void and open invoices",
+        "How many invoices were issued on weekends in Q4 2024?",
+    ] {
+        let p = plan(q, &idx, &PlanOptions::default()).expect(q);
+        assert!(p.confidence < 0.9, "{q}: {} {:?}", p.confidence, p.reasons);
+    }
+}
+
+fn places() -> SchemaIndex {
+    index(
+        vec![
+            typed(
+                "state",
+                &["state_name text pk", "population integer", "area real"],
+            ),
+            typed(
+                "city",
+                &["city_name text", "state_name text", "population integer"],
+            ),
+        ],
+        &[
+            ("state", "state_name", "texas"),
+            ("city", "state_name", "texas"),
+            ("city", "city_name", "austin"),
+        ],
+    )
+}
+
+/// People are counted by a population column: a place named by its label has its own.
+#[test]
+fn people_are_a_population() {
+    check(
+        &places(),
+        "how many people live in texas",
+        "SELECT state.population FROM state WHERE state.state_name = 'texas'",
+    );
+}
+
+/// An answer that only repeats the question's value is never sure.
+#[test]
+fn echoing_the_question_is_not_sure() {
+    let p = plan("where is austin", &places(), &PlanOptions::default()).expect("plans");
+    assert!(p.confidence < 0.6, "{} {:?}", p.confidence, p.reasons);
+}
