@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use cbi_types::{
-    AugmentedSchema, ColumnSchema, DatabaseSchema, SqlDialect, TableSchema, ValueIndex,
+    AugmentedSchema, ColumnSchema, DatabaseSchema, Relationship, RelationshipType, SqlDialect,
+    TableSchema, ValueIndex,
 };
 
 use crate::index::SchemaIndex;
@@ -53,9 +54,37 @@ pub(crate) fn typed(name: &str, cols: &[&str]) -> TableSchema {
 /// The index over these tables, with the relationships names imply and these cell values
 /// (`table.column = value`), as the engine would build it without reading data.
 pub(crate) fn index(tables: Vec<TableSchema>, values: &[(&str, &str, &str)]) -> SchemaIndex {
+    keyed_index(tables, &[], values)
+}
+
+/// [`index`] with declared foreign keys (`"from_table.column"`, `"to_table.column"`).
+pub(crate) fn keyed_index(
+    tables: Vec<TableSchema>,
+    keys: &[(&str, &str)],
+    values: &[(&str, &str, &str)],
+) -> SchemaIndex {
+    let split = |s: &str| {
+        let (t, c) = s.split_once('.').unwrap_or((s, ""));
+        (t.to_string(), vec![c.to_string()])
+    };
+    let relationships = keys
+        .iter()
+        .map(|(from, to)| {
+            let ((from_table, from_columns), (to_table, to_columns)) = (split(from), split(to));
+            Relationship {
+                from_table,
+                from_columns,
+                to_table,
+                to_columns,
+                relationship_type: RelationshipType::ManyToOne,
+                inferred: false,
+            }
+        })
+        .collect();
     let mut schema = DatabaseSchema {
         dialect: SqlDialect::Sqlite,
         tables,
+        relationships,
         ..DatabaseSchema::default()
     };
     cbi_schema::complete(&mut schema, true);

@@ -62,12 +62,18 @@ impl JoinGraph {
             if a_cols.is_empty() || a_cols.len() != b_cols.len() {
                 continue;
             }
+            // Of two links between the same tables (`LeaveRequests.EmployeeID` and
+            // `.ApproverID` → `Employees`), the one spelled as the key it references is the
+            // default relationship; the other is a role.
+            let named_as_key = r.from_columns.len() == 1
+                && r.to_columns.len() == 1
+                && r.from_columns[0].eq_ignore_ascii_case(&r.to_columns[0]);
             let e = JoinEdge {
                 a,
                 a_cols,
                 b,
                 b_cols,
-                cost: if r.inferred { 12 } else { 10 },
+                cost: if r.inferred { 12 } else { 10 } - u32::from(named_as_key),
             };
             if edges.contains(&e) {
                 continue;

@@ -538,6 +538,15 @@ impl Planner<'_> {
         // or not usable as a column/table in place.
         value_ments.retain(|&mi| {
             let m = &self.ments[mi];
+            // "How many people …": what is counted, not a department called 'People' ("how
+            // many dog pets": a value modifying the noun after it stays one).
+            let counted = m.start >= 2
+                && self.lemma(m.start - 2) == "how"
+                && matches!(self.lemma(m.start - 1), "many" | "much")
+                && self.mention_at(m.end).is_none();
+            if counted && m.quoted.is_none() && !self.toks[m.start].capitalized {
+                return false;
+            }
             if m.quoted.is_some() || m.elements.is_empty() {
                 return true;
             }

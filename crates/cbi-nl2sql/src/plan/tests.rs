@@ -5,7 +5,7 @@
 use cbi_types::SqlDialect;
 
 use super::{PlanOptions, plan};
-use crate::fixtures::{index, typed};
+use crate::fixtures::{index, keyed_index, typed};
 use crate::index::SchemaIndex;
 
 /// A shipping schema whose columns carry their table's prefix and whose keys are not
@@ -253,4 +253,65 @@ fn people_are_a_population() {
 fn echoing_the_question_is_not_sure() {
     let p = plan("where is austin", &places(), &PlanOptions::default()).expect("plans");
     assert!(p.confidence < 0.6, "{} {:?}", p.confidence, p.reasons);
+}
+
+fn people() -> SchemaIndex {
+    keyed_index(
+        vec![
+            typed(
+                "Departments",
+                &["DepartmentID integer pk", "DepartmentName text!"],
+            ),
+            typed(
+                "Employees",
+                &[
+                    "EmployeeID integer pk",
+                    "FirstName text!",
+                    "DepartmentID integer",
+                    "HireDate date!",
+                ],
+            ),
+            typed(
+                "LeaveRequests",
+                &[
+                    "LeaveRequestID integer pk",
+                    "ApproverID integer",
+                    "EmployeeID integer!",
+                    "LeaveType text!",
+                ],
+            ),
+        ],
+        &[
+            ("Employees.DepartmentID", "Departments.DepartmentID"),
+            // The approver's key is declared first: the order must not decide.
+            ("LeaveRequests.ApproverID", "Employees.EmployeeID"),
+            ("LeaveRequests.EmployeeID", "Employees.EmployeeID"),
+        ],
+        &[
+            ("Departments", "DepartmentName", "People"),
+            ("LeaveRequests", "LeaveType", "Sick"),
+        ],
+    )
+}
+
+/// The word after "how many" is what is counted, even when some row is labelled with it.
+#[test]
+fn the_counted_word_is_no_value() {
+    check(
+        &people(),
+        "How many people did we hire in 2024?",
+        "SELECT COUNT(*) FROM Employees WHERE Employees.HireDate >= '2024-01-01' \
+         AND Employees.HireDate < '2025-01-01'",
+    );
+}
+
+/// Of two keys to the same table, the one named as the key it references is the join.
+#[test]
+fn the_key_named_like_its_target_joins() {
+    check(
+        &people(),
+        "List the first names of employees with a sick leave request",
+        "SELECT DISTINCT Employees.FirstName FROM Employees JOIN LeaveRequests ON \
+         LeaveRequests.EmployeeID = Employees.EmployeeID WHERE LeaveRequests.LeaveType = 'Sick'",
+    );
 }
