@@ -398,6 +398,7 @@ impl<'a> Planner<'a> {
         self.how_much_is_money();
         self.count_grouped_rows();
         self.order_top_n_by_measure();
+        self.show_ranked_measure();
         self.contradictory_filters();
         self.answer_repeats_question();
         Ok(())

@@ -477,6 +477,28 @@ impl Planner<'_> {
         });
     }
 
+    /// "The 5 campaigns with the most leads": a ranking of several shows what it ranks by,
+    /// so the reader sees why each row is there.
+    pub(super) fn show_ranked_measure(&mut self) {
+        if !self.limit.is_some_and(|n| n > 1) {
+            return;
+        }
+        let ranked: Vec<Expr> = self
+            .order
+            .iter()
+            .filter(|o| o.expr.is_aggregate())
+            .map(|o| o.expr.clone())
+            .collect();
+        for e in ranked {
+            if !self.select.iter().any(|s| s.expr == e) {
+                self.select.push(SelectItem {
+                    expr: e,
+                    alias: None,
+                });
+            }
+        }
+    }
+
     pub(super) fn pass_select(&mut self) {
         let head_end = self.first_filter_cue(1);
         let mut picked = Vec::new();

@@ -566,8 +566,9 @@ impl Planner<'_> {
                     let noun_after = self
                         .mention_after(i + 1, &[])
                         .is_some_and(|m| self.ments[m].has_table());
-                    if v >= 1.0 && v.fract() == 0.0 && (after_sup || before == "the" && noun_after)
-                    {
+                    // "the 3 countries …", "which 3 employees …"
+                    let counted_noun = matches!(before, "the" | "which" | "what") && noun_after;
+                    if v >= 1.0 && v.fract() == 0.0 && (after_sup || counted_noun) {
                         let has_sup = self.toks.iter().any(|t| {
                             superlative(&t.lemma).is_some()
                                 || implied_column(&t.lemma)

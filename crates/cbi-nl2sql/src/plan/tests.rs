@@ -315,3 +315,15 @@ fn the_key_named_like_its_target_joins() {
          LeaveRequests.EmployeeID = Employees.EmployeeID WHERE LeaveRequests.LeaveType = 'Sick'",
     );
 }
+
+/// A ranking of several rows shows the measure it ranks by.
+#[test]
+fn rankings_show_their_measure() {
+    check(
+        &logistics(),
+        "Which 2 warehouses shipped the most shipments?",
+        "SELECT warehouses.wh_name, COUNT(*) FROM warehouses JOIN shipments ON \
+         shipments.shp_origin_wh = warehouses.wh_id GROUP BY warehouses.wh_id, \
+         warehouses.wh_name ORDER BY COUNT(*) DESC LIMIT 2",
+    );
+}
