@@ -480,7 +480,7 @@ impl Planner<'_> {
     /// "The 5 campaigns with the most leads": a ranking of several shows what it ranks by,
     /// so the reader sees why each row is there.
     pub(super) fn show_ranked_measure(&mut self) {
-        if !self.limit.is_some_and(|n| n > 1) {
+        if self.limit.is_none_or(|n| n <= 1) {
             return;
         }
         let ranked: Vec<Expr> = self
