@@ -302,18 +302,6 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                     dedup_best(&mut els);
                     els
                 };
-            // "opening date" for `opened_dt`: the same words in another verb form.
-            // Only plain words: no glue, no stop word.
-            let plain = content.len() == span.len()
-                && !span.iter().any(|t| STOP.contains(&t.lemma.as_str()));
-            if elements.is_empty() && plain && first.number().is_none() {
-                elements = idx
-                    .lookup_stemmed(&content)
-                    .iter()
-                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.9))
-                    .collect();
-                dedup_best(&mut elements);
-            }
             // A span containing glue must match exactly as a multi-word name, or it is noise.
             if content.len() != span.len() && content.len() < 2 {
                 elements.clear();
@@ -338,6 +326,19 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 if lem != norm {
                     vals = value_matches(idx, &normalize_value(&lem));
                 }
+            }
+            // "opening date" for `opened_dt`: the same words in another verb form, when they
+            // are no stored value ("returned" is a status before it is the `returns` table).
+            // Only plain words: no glue, no stop word.
+            let plain = content.len() == span.len()
+                && !span.iter().any(|t| STOP.contains(&t.lemma.as_str()));
+            if elements.is_empty() && vals.is_empty() && plain && first.number().is_none() {
+                elements = idx
+                    .lookup_stemmed(&content)
+                    .iter()
+                    .map(|&pi| (idx.phrases[pi].element, idx.phrases[pi].weight * 0.9))
+                    .collect();
+                dedup_best(&mut elements);
             }
             // Bare numbers are comparisons or limits, not values, unless part of a longer value.
             if len == 1 && first.number().is_some() {

@@ -550,6 +550,14 @@ impl Planner<'_> {
             if m.quoted.is_some() || m.elements.is_empty() {
                 return true;
             }
+            // "How many orders were shipped?": `shipped_at` is named, but with no time in the
+            // question to scope, the word is the status 'shipped'.
+            let only_dates = !m.has_table()
+                && m.columns()
+                    .all(|(t, c, _)| self.idx.tables[t].temporal.contains(&c));
+            if only_dates {
+                return true;
+            }
             let capital = self.toks[m.start].capitalized;
             // "outlet stores": the table is named right beside it, so the word is its value.
             let named_beside = [mi.checked_sub(1), Some(mi + 1)]

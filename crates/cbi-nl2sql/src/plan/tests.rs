@@ -327,3 +327,44 @@ fn rankings_show_their_measure() {
          warehouses.wh_name ORDER BY COUNT(*) DESC LIMIT 2",
     );
 }
+
+fn retail() -> SchemaIndex {
+    index(
+        vec![
+            typed(
+                "orders",
+                &[
+                    "order_id integer pk",
+                    "status text!",
+                    "ordered_at timestamp!",
+                    "shipped_at timestamp",
+                ],
+            ),
+            typed(
+                "returns",
+                &["return_id integer pk", "order_id integer", "reason text"],
+            ),
+        ],
+        &[
+            ("orders", "status", "shipped"),
+            ("orders", "status", "returned"),
+        ],
+    )
+}
+
+/// A word that is a stored value stays one, though a date column or, by its stem, a table
+/// shares it — unless a time expression needs that date.
+#[test]
+fn values_win_over_dates_and_stems() {
+    let idx = retail();
+    check(
+        &idx,
+        "How many orders were shipped?",
+        "SELECT COUNT(*) FROM orders WHERE orders.status = 'shipped'",
+    );
+    check(
+        &idx,
+        "How many orders were returned?",
+        "SELECT COUNT(*) FROM orders WHERE orders.status = 'returned'",
+    );
+}
