@@ -666,3 +666,125 @@ fn display_column(t: &TableSchema, words: &[Vec<String>]) -> Option<usize> {
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
         .map(|(_, ci)| ci)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{index, typed};
+
+    /// The elements a phrase (lemmas, any order) names, as `table.column` or `table`.
+    fn named(idx: &SchemaIndex, words: &[&str]) -> Vec<String> {
+        let mut out: Vec<String> = idx
+            .lookup(words)
+            .iter()
+            .map(|&pi| match idx.phrases[pi].element {
+                Element::Table(t) => idx.table(t).name.clone(),
+                Element::Column(t, c) => format!("{}.{}", idx.table(t).name, idx.column_name(t, c)),
+                Element::Term(i) => format!("term {i}"),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn shipping() -> SchemaIndex {
+        index(
+            vec![
+                typed(
+                    "warehouses",
+                    &["wh_id text pk", "wh_name text!", "wh_opened_dt date"],
+                ),
+                typed(
+                    "shipments",
+                    &[
+                        "shp_id integer pk",
+                        "shp_origin_wh text",
+                        "shp_dest_country text",
+                        "shp_promised_dt date",
+                        "shp_created_at timestamp!",
+                        "shp_weight_kg real",
+                    ],
+                ),
+                typed(
+                    "parcels",
+                    &[
+                        "pcl_id integer pk",
+                        "pcl_shp_id integer",
+                        "pcl_fragile_yn text",
+                    ],
+                ),
+                typed(
+                    "campaigns",
+                    &[
+                        "cmp_id integer pk",
+                        "cmp_nm text",
+                        "exp_close_dt date",
+                        "rgn_cd text",
+                    ],
+                ),
+            ],
+            &[],
+        )
+    }
+
+    #[test]
+    fn prefixes_and_abbreviations_become_words() {
+        let idx = shipping();
+        for (words, expect) in [
+            // The column's own prefix is left out, the abbreviation read.
+            (
+                &["destination", "country"][..],
+                "shipments.shp_dest_country",
+            ),
+            // Another table's prefix reads as that table.
+            (&["origin", "warehouse"], "shipments.shp_origin_wh"),
+            (&["shipment", "id"], "parcels.pcl_shp_id"),
+            // A short word abbreviating its own table's name.
+            (&["campaign", "name"], "campaigns.cmp_nm"),
+            // Every reading of an ambiguous abbreviation.
+            (&["expected", "close", "date"], "campaigns.exp_close_dt"),
+            (&["expiry", "close", "date"], "campaigns.exp_close_dt"),
+            // A trailing unit, a flag suffix and a code suffix are not needed.
+            (&["weight"], "shipments.shp_weight_kg"),
+            (&["fragile"], "parcels.pcl_fragile_yn"),
+            (&["region"], "campaigns.rgn_cd"),
+            // A moment's suffix reads as "date".
+            (&["created", "date"], "shipments.shp_created_at"),
+        ] {
+            assert!(
+                named(&idx, words).contains(&expect.to_string()),
+                "{words:?} → {:?}",
+                named(&idx, words)
+            );
+        }
+        // The display column of an abbreviated table is its name.
+        let t = idx.aug.schema.table_index("campaigns").expect("table");
+        assert_eq!(idx.tables[t].display, idx.table(t).column_index("cmp_nm"));
+    }
+
+    #[test]
+    fn verb_forms_meet_by_stem() {
+        let idx = shipping();
+        let hits: Vec<String> = idx
+            .lookup_stemmed(&["opening", "date"])
+            .iter()
+            .map(|&pi| format!("{:?}", idx.phrases[pi].element))
+            .collect();
+        let t = idx.aug.schema.table_index("warehouses").expect("table");
+        let c = idx.table(t).column_index("wh_opened_dt").expect("column");
+        assert!(
+            hits.contains(&format!("{:?}", Element::Column(t, c))),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn a_tables_own_moment_comes_first() {
+        let idx = shipping();
+        let t = idx.aug.schema.table_index("shipments").expect("table");
+        let first = idx.tables[t].temporal.first().copied();
+        // NOT NULL creation stamp before the nullable promise date, though it comes later.
+        assert_eq!(first, idx.table(t).column_index("shp_created_at"));
+    }
+}

@@ -571,3 +571,80 @@ fn contains_matches(idx: &SchemaIndex, q: &str) -> Vec<ValueMatch> {
     out.sort_by(|a, b| (a.table, a.column, &a.value).cmp(&(b.table, b.column, &b.value)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{index, typed};
+    use crate::text::tokenize;
+
+    /// Each mention as `words → first element or value`.
+    fn check(question: &str, expect: &[&str]) {
+        let idx = index(
+            vec![
+                typed(
+                    "orders",
+                    &[
+                        "order_id integer pk",
+                        "status text!",
+                        "shipped_at timestamp",
+                    ],
+                ),
+                typed("returns", &["return_id integer pk", "order_id integer"]),
+                typed("warehouses", &["wh_id text pk", "wh_opened_dt date"]),
+            ],
+            &[
+                ("orders", "status", "IN_TRANSIT"),
+                ("orders", "status", "returned"),
+            ],
+        );
+        let toks = tokenize(question);
+        let got: Vec<String> = link(&toks, &idx)
+            .iter()
+            .map(|m| {
+                let words: Vec<&str> = toks[m.start..m.end]
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect();
+                let what = match (m.values.first(), m.best_element()) {
+                    (Some(v), _) => format!("'{}'", v.value),
+                    (None, Some(Element::Table(t))) => idx.table(t).name.clone(),
+                    (None, Some(Element::Column(t, c))) => {
+                        format!("{}.{}", idx.table(t).name, idx.column_name(t, c))
+                    }
+                    _ => "?".into(),
+                };
+                format!("{} → {what}", words.join(" "))
+            })
+            .collect();
+        assert_eq!(got, expect, "{question}");
+    }
+
+    #[test]
+    fn values_starting_with_glue() {
+        check(
+            "orders in transit",
+            &["orders → orders", "in transit → 'IN_TRANSIT'"],
+        );
+    }
+
+    #[test]
+    fn values_before_stems() {
+        check(
+            "orders returned",
+            &["orders → orders", "returned → 'returned'"],
+        );
+        check("list the returns", &["returns → returns"]);
+    }
+
+    #[test]
+    fn stems_link_other_verb_forms() {
+        check(
+            "opening date of warehouses",
+            &[
+                "opening date → warehouses.wh_opened_dt",
+                "warehouses → warehouses",
+            ],
+        );
+    }
+}
