@@ -483,6 +483,9 @@ struct Naming {
     /// Per table: its column prefix when that abbreviates its name, and its name's words
     /// (singular).
     tables: Vec<(Option<String>, Vec<String>)>,
+    /// Prefix → the one table carrying it and the last word of that table's name (a prefix
+    /// two tables share names neither).
+    by_prefix: HashMap<String, Option<(usize, String)>>,
 }
 
 impl Naming {
@@ -501,8 +504,17 @@ impl Naming {
                 let prefix = column_prefix(&t.name, &cols).filter(|p| !name.contains(p));
                 (prefix, name)
             })
-            .collect();
-        Naming { tables }
+            .collect::<Vec<(Option<String>, Vec<String>)>>();
+        let mut by_prefix: HashMap<String, Option<(usize, String)>> = HashMap::new();
+        for (ti, (prefix, name)) in tables.iter().enumerate() {
+            if let (Some(p), Some(last)) = (prefix, name.last()) {
+                by_prefix
+                    .entry(p.clone())
+                    .and_modify(|e| *e = None)
+                    .or_insert_with(|| Some((ti, last.clone())));
+            }
+        }
+        Naming { tables, by_prefix }
     }
 
     /// The words of a column of table `ti` before abbreviations are expanded: its own prefix
@@ -518,13 +530,10 @@ impl Naming {
         words
             .into_iter()
             .map(|w| {
-                let other = self
-                    .tables
-                    .iter()
-                    .enumerate()
-                    .find(|(tj, (p, _))| *tj != ti && p.as_deref() == Some(w.as_str()));
-                if let Some((_, (_, name))) = other {
-                    return name.last().cloned().unwrap_or(w);
+                if let Some(Some((tj, word))) = self.by_prefix.get(&w) {
+                    if *tj != ti {
+                        return word.clone();
+                    }
                 }
                 let short = (2..=4).contains(&w.len())
                     && abbreviation_readings(&w).is_empty()

@@ -79,6 +79,17 @@ fn columns_unique(t: &TableSchema, cols: &[String]) -> bool {
 /// by inference, and each column gets at most one inferred target.
 pub fn infer_relationships(schema: &DatabaseSchema) -> Vec<Relationship> {
     let prefixes: Vec<Option<String>> = schema.tables.iter().map(table_prefix).collect();
+    // The last word of each table's name, singular (`carriers` → carrier), computed once.
+    let last_words: Vec<String> = schema
+        .tables
+        .iter()
+        .map(|t| {
+            split_identifier(&t.name)
+                .last()
+                .map(|w| singular(w))
+                .unwrap_or_default()
+        })
+        .collect();
     let mut out = Vec::new();
     for (ti, table) in schema.tables.iter().enumerate() {
         for col in &table.columns {
@@ -99,8 +110,15 @@ pub fn infer_relationships(schema: &DatabaseSchema) -> Vec<Relationship> {
             {
                 continue;
             }
-            let found = by_prefix(schema, &prefixes, ti, &col.name, col.type_class())
-                .or_else(|| find_target(schema, table, &col.name, col.type_class()));
+            let found = by_prefix(
+                schema,
+                &prefixes,
+                &last_words,
+                ti,
+                &col.name,
+                col.type_class(),
+            )
+            .or_else(|| find_target(schema, table, &col.name, col.type_class()));
             if let Some((target, target_col)) = found {
                 out.push(Relationship {
                     from_table: table.name.clone(),
@@ -130,6 +148,7 @@ fn table_prefix(t: &TableSchema) -> Option<String> {
 fn by_prefix<'a>(
     schema: &'a DatabaseSchema,
     prefixes: &[Option<String>],
+    last_words: &[String],
     from: usize,
     column: &str,
     class: TypeClass,
@@ -158,13 +177,10 @@ fn by_prefix<'a>(
         let by_prefix = prefixes[ti].as_deref() == Some(reference.as_str());
         // A full word of the name (`carrier_id` → carriers) only before `_id`; a bare trailing
         // word is a reference only as another table's prefix (`origin_wh`).
-        let by_name = keyed && {
-            let last = split_identifier(&schema.tables[ti].name)
-                .last()
-                .map(|w| singular(w))
-                .unwrap_or_default();
-            last == reference || (prefixes[ti].is_some() && is_abbreviation_of(&reference, &last))
-        };
+        let last = &last_words[ti];
+        let by_name = keyed
+            && (*last == reference
+                || (prefixes[ti].is_some() && is_abbreviation_of(&reference, last)));
         by_prefix || by_name
     };
     let mut hits = (0..schema.tables.len()).filter(|&ti| names_table(ti));
