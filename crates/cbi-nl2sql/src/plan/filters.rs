@@ -639,7 +639,8 @@ impl Planner<'_> {
             self.used[mi] = true;
             // The data holds the value with stray spaces ("Aberdeen "): right for this data, but
             // a sign the question and the data disagree.
-            if value.trim() != value && self.folded_value(t, c, &value).is_none() {
+            let folded = self.folded_value(t, c, &value);
+            if value.trim() != value && folded.is_none() {
                 self.penalize(
                     0.8,
                     format!("the stored value '{value}' has leading or trailing spaces"),
@@ -669,7 +670,7 @@ impl Planner<'_> {
                 _ => Literal::Text(value.clone()),
             };
             // The column stores this label in several spellings: compare them all.
-            if let Some(folded) = self.folded_value(t, c, &value) {
+            if let Some(folded) = folded {
                 e = Expr::Folded(ColumnRef {
                     table: self.table_name(t),
                     column: self.idx.column_name(t, c).to_string(),

@@ -342,12 +342,6 @@ impl Planner<'_> {
             expr: Expr::CountStar,
             alias: None,
         });
-        // "count", "number of" were cues nobody consumed.
-        for i in 0..self.toks.len() {
-            if matches!(self.lemma(i), "count" | "number") && self.mention_at(i).is_none() {
-                self.cue[i] = true;
-            }
-        }
     }
 
     /// "How much did we invoice?": an amount, the sum of the subject's money, when nothing else
