@@ -106,6 +106,20 @@ pub fn function_allowed(dialect: SqlDialect, name: &str) -> bool {
         .contains(name.to_ascii_lowercase().as_str())
 }
 
+static AGGREGATES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("functions/aggregates.txt")
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect()
+});
+
+/// Whether `name` (one part, any case) is an aggregate function in some dialect: called
+/// without `OVER`, it reads many rows, so the columns inside it need not be grouped.
+pub fn is_aggregate(name: &str) -> bool {
+    AGGREGATES.contains(name.to_ascii_lowercase().as_str())
+}
+
 /// What to write on `dialect` instead of `name`, another dialect's function (`year` on SQLite:
 /// `strftime('%Y', column)`), when the list knows.
 pub fn instead(dialect: SqlDialect, name: &str) -> Option<&'static str> {

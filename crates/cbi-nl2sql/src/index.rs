@@ -1,7 +1,7 @@
 //! `SchemaIndex`: everything the linker and planner need from an augmented schema, precomputed
 //! once per schema so a question costs hash lookups, not scans.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cbi_schema::names::{
@@ -64,6 +64,9 @@ pub struct SchemaIndex {
     /// Longest phrase in words.
     pub max_phrase_words: usize,
     pub graph: JoinGraph,
+    /// Text columns that store one label in several spellings ("Retail", "retail ",
+    /// "RETAIL"), by `(table, column)`: grouping by them folds case and spaces.
+    pub spelled_several_ways: HashSet<(usize, usize)>,
 }
 
 /// Words that never make a phrase on their own.
@@ -282,14 +285,6 @@ impl SchemaIndex {
                         });
                     }
                 }
-                // `Fname` → first name, `LName`, `stuid` → student id … and abbreviations
-                if let Some(exp) = expand_compact(&cw) {
-                    phrases.push(Phrase {
-                        element: Element::Column(ti, ci),
-                        words: exp,
-                        weight: 0.9,
-                    });
-                }
                 if let Some(p) = profile.and_then(|p| p.columns.get(ci)) {
                     // A short description is one more way to name the column ("money given
                     // back" for `refund_amount`), weaker than its name and synonyms.
@@ -402,6 +397,7 @@ impl SchemaIndex {
             }
         }
         let graph = JoinGraph::new(&aug.schema);
+        let spelled_several_ways = spelled_several_ways(&aug);
         SchemaIndex {
             aug,
             tables,
@@ -411,6 +407,7 @@ impl SchemaIndex {
             vocabulary: vocab,
             max_phrase_words,
             graph,
+            spelled_several_ways,
         }
     }
 
@@ -529,10 +526,10 @@ impl Naming {
         }
         words
             .into_iter()
-            .map(|w| {
+            .flat_map(|w| {
                 if let Some(Some((tj, word))) = self.by_prefix.get(&w) {
                     if *tj != ti {
-                        return word.clone();
+                        return vec![word.clone()];
                     }
                 }
                 let short = (2..=4).contains(&w.len())
@@ -540,12 +537,37 @@ impl Naming {
                     && !own_name.contains(&w);
                 if short {
                     if let Some(full) = own_name.iter().find(|n| is_abbreviation_of(&w, n)) {
-                        return full.clone();
+                        return vec![full.clone()];
                     }
                 }
-                w
+                self.compact(&w).unwrap_or_else(|| vec![w])
             })
             .collect()
+    }
+
+    /// A compact key or name (`stuid`, `custid`, `empno`, `deptcode`): a word ending in one of
+    /// [`COMPACT_TAILS`] whose head is a table's word, an abbreviation of one, or a listed
+    /// abbreviation, read as two words (`stu` read as the table's `student`).
+    fn compact(&self, w: &str) -> Option<Vec<String>> {
+        if !abbreviation_readings(w).is_empty() || w.len() < 4 {
+            return None;
+        }
+        let tail = COMPACT_TAILS
+            .iter()
+            .find(|t| w.len() > t.len() + 1 && w.ends_with(*t))?;
+        let head = &w[..w.len() - tail.len()];
+        let table_words = || self.tables.iter().flat_map(|(_, name)| name.iter());
+        if table_words().any(|n| n == w) {
+            return None;
+        }
+        let head = if let Some(n) = table_words().find(|n| *n == head) {
+            n.clone()
+        } else if !abbreviation_readings(head).is_empty() {
+            head.to_string()
+        } else {
+            table_words().find(|n| is_abbreviation_of(head, n))?.clone()
+        };
+        Some(vec![head, tail.to_string()])
     }
 
     /// Lemmas of a column's words, abbreviations expanded (their first reading).
@@ -582,6 +604,40 @@ fn expand<'w>(words: &'w [String], reading: impl Fn(usize, &'w str) -> &'w str) 
         .collect()
 }
 
+/// The words a compact key or name ends with (`stuid`, `empno`, `deptcode`); see
+/// [`Naming::compact`].
+const COMPACT_TAILS: &[&str] = &["id", "no", "num", "code", "key"];
+
+/// Columns where one normalised value is stored in several spellings that differ only in
+/// case and surrounding spaces.
+fn spelled_several_ways(aug: &AugmentedSchema) -> HashSet<(usize, usize)> {
+    let mut out = HashSet::new();
+    for (_, hits) in aug.value_index.iter() {
+        for (k, a) in hits.iter().enumerate() {
+            let same = hits[k + 1..].iter().any(|b| {
+                b.table == a.table
+                    && b.column == a.column
+                    && b.value != a.value
+                    && b.value.trim().eq_ignore_ascii_case(a.value.trim())
+            });
+            if !same {
+                continue;
+            }
+            let Some(t) = aug.schema.table_index(&a.table) else {
+                continue;
+            };
+            if let Some(c) = aug.schema.tables[t]
+                .columns
+                .iter()
+                .position(|c| c.name == a.column)
+            {
+                out.insert((t, c));
+            }
+        }
+    }
+    out
+}
+
 fn key_of(words: &[String]) -> String {
     let mut v: Vec<&str> = words.iter().map(String::as_str).collect();
     v.sort_unstable();
@@ -615,31 +671,6 @@ fn is_prefix_word(w: &str) -> bool {
         w,
         "tbl" | "ref" | "dim" | "fact" | "fct" | "stg" | "lu" | "lkp" | "t" | "tb" | "v" | "vw"
     )
-}
-
-/// Compact names: `fname` → first name, `lname` → last name, `stuid` → student id.
-fn expand_compact(words: &[String]) -> Option<Vec<String>> {
-    if words.len() != 1 {
-        return None;
-    }
-    let w = words[0].as_str();
-    let out: &[&str] = match w {
-        "fname" => &["first", "name"],
-        "lname" => &["last", "name"],
-        "mname" => &["middle", "name"],
-        "dob" => &["birth", "date"],
-        "stuid" => &["student", "id"],
-        "empid" => &["employee", "id"],
-        "custid" => &["customer", "id"],
-        "zipcode" | "zip" | "postcode" => &["zip", "code"],
-        "lifeexpectancy" => &["life", "expectancy"],
-        "mpg" => &["mile", "per", "gallon"],
-        "gnp" => &["gross", "national", "product"],
-        "gdp" => &["gross", "domestic", "product"],
-        "ssn" => &["social", "security", "number"],
-        _ => return None,
-    };
-    Some(out.iter().map(|s| s.to_string()).collect())
 }
 
 fn looks_like_date(v: &str) -> bool {

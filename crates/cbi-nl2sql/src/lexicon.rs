@@ -1,5 +1,11 @@
 //! The words the understander reacts to: aggregation, comparison, ordering, grouping,
 //! negation, superlatives and the columns some adjectives imply.
+//!
+//! The lists are data (`lexicon/words.txt`, its format described at its top), read once; the
+//! functions here answer from them. The constants below are the lists the schema index reads.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use crate::query::{AggFunc, CmpOp};
 
@@ -53,297 +59,279 @@ pub const MONEY_WORDS: &[&str] = &[
 /// Words for people counted as a number: a population column counts them.
 pub const PEOPLE_WORDS: &[&str] = &["person", "people", "resident", "inhabitant", "citizen"];
 
-/// Aggregation named by a word, if any. `total` is a sum unless followed by "number".
-pub fn agg_word(w: &str) -> Option<AggFunc> {
-    Some(match w {
-        "average" | "avg" | "mean" => AggFunc::Avg,
-        "total" | "sum" | "combined" | "cumulative" | "aggregate" => AggFunc::Sum,
-        "maximum" | "max" => AggFunc::Max,
-        "minimum" | "min" => AggFunc::Min,
+/// The parsed `lexicon/words.txt`.
+#[derive(Debug, Default)]
+struct Lexicon {
+    aggregate: HashMap<&'static str, AggFunc>,
+    superlative: HashMap<&'static str, bool>,
+    implied: HashMap<&'static str, (Vec<&'static str>, bool)>,
+    /// Phrases (their words) → operator and the adjective they imply.
+    comparison: HashMap<Vec<&'static str>, (CmpOp, Option<&'static str>)>,
+    longest_comparison: usize,
+    filter_cue: HashSet<&'static str>,
+    head: HashSet<&'static str>,
+    synonym: HashMap<&'static str, Vec<&'static str>>,
+}
+
+static LEXICON: LazyLock<Lexicon> =
+    LazyLock::new(|| Lexicon::parse(include_str!("lexicon/words.txt")));
+
+impl Lexicon {
+    /// Reads the data file; a malformed line is a bug in the shipped file, caught by the tests.
+    fn parse(text: &'static str) -> Self {
+        let mut lx = Lexicon::default();
+        let mut section = "";
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name;
+                continue;
+            }
+            let (key, rest) = line.split_once(':').unwrap_or(("", line));
+            let (key, rest) = (key.trim(), rest.trim());
+            let words = || rest.split_whitespace();
+            match section {
+                "aggregate" => {
+                    let f = match key {
+                        "avg" => AggFunc::Avg,
+                        "sum" => AggFunc::Sum,
+                        "max" => AggFunc::Max,
+                        "min" => AggFunc::Min,
+                        _ => continue,
+                    };
+                    lx.aggregate.extend(words().map(|w| (w, f)));
+                }
+                "superlative" => {
+                    let desc = key == "desc";
+                    lx.superlative.extend(words().map(|w| (w, desc)));
+                }
+                "implied" => {
+                    let more = key == "more";
+                    let (adjectives, columns) = rest.split_once('=').unwrap_or((rest, ""));
+                    let columns: Vec<&str> = columns.split_whitespace().collect();
+                    for a in adjectives.split_whitespace() {
+                        lx.implied.insert(a, (columns.clone(), more));
+                    }
+                }
+                "comparison" => {
+                    let Some(op) = cmp_op(key) else { continue };
+                    for phrase in rest.split('|') {
+                        let (phrase, implied) = match phrase.split_once('(') {
+                            Some((p, imp)) => (p, Some(imp.trim().trim_end_matches(')').trim())),
+                            None => (phrase, None),
+                        };
+                        let words: Vec<&str> = phrase.split_whitespace().collect();
+                        lx.longest_comparison = lx.longest_comparison.max(words.len());
+                        lx.comparison.insert(words, (op, implied));
+                    }
+                }
+                "filter-cue" => lx.filter_cue.extend(words()),
+                "head" => lx.head.extend(words()),
+                "synonym" => {
+                    lx.synonym.insert(key, words().collect());
+                }
+                _ => {}
+            }
+        }
+        lx
+    }
+}
+
+fn cmp_op(s: &str) -> Option<CmpOp> {
+    Some(match s {
+        ">=" => CmpOp::GtEq,
+        "<=" => CmpOp::LtEq,
+        "=" => CmpOp::Eq,
+        "!=" => CmpOp::NotEq,
+        ">" => CmpOp::Gt,
+        "<" => CmpOp::Lt,
         _ => return None,
     })
 }
 
+/// Aggregation named by a word, if any. `total` is a sum unless followed by "number".
+pub fn agg_word(w: &str) -> Option<AggFunc> {
+    LEXICON.aggregate.get(w).copied()
+}
+
 /// Superlatives: `(descending?)`. "most" and "least" also count things.
 pub fn superlative(w: &str) -> Option<bool> {
-    Some(match w {
-        "highest" | "largest" | "biggest" | "greatest" | "most" | "top" | "maximum" | "max"
-        | "best" | "longest" | "latest" | "newest" | "heaviest" | "tallest" | "richest"
-        | "busiest" | "deepest" | "widest" | "farthest" | "furthest" | "fastest"
-        | "highest-paid" | "priciest" | "strongest" | "loudest" | "warmest" | "hottest" => true,
-        "lowest" | "smallest" | "least" | "fewest" | "minimum" | "min" | "worst" | "shortest"
-        | "earliest" | "lightest" | "cheapest" | "poorest" | "slowest" | "nearest" | "closest"
-        | "shallowest" | "coldest" | "weakest" => false,
-        _ => return None,
-    })
+    LEXICON.superlative.get(w).copied()
 }
 
 /// Adjectives (superlative or comparative) that imply a column: the column words to look for
 /// and whether "more" means a larger value of that column.
 pub fn implied_column(w: &str) -> Option<(&'static [&'static str], bool)> {
-    const AGE: &[&str] = &[
-        "age",
-        "pet_age",
-        "birth",
-        "born",
-        "dob",
-        "year",
-        "opened",
-        "open",
-        "launched",
-        "created",
-        "founded",
-        "established",
-        "start",
-        "started",
-        "since",
-        "date",
-    ];
-    Some(match w {
-        "oldest" | "older" | "eldest" | "elder" => (AGE, true),
-        "youngest" | "younger" => (AGE, false),
-        "heaviest" | "heavier" => (&["weight"], true),
-        "lightest" | "lighter" => (&["weight"], false),
-        "tallest" | "taller" => (&["height"], true),
-        "shortest" | "shorter" => (&["height", "length", "duration", "minute", "time"], false),
-        "longest" | "longer" => (&["length", "duration", "minute", "time", "height"], true),
-        "richest" | "richer" => (
-            &["money", "earning", "net", "worth", "income", "salary"],
-            true,
-        ),
-        "poorest" | "poorer" => (
-            &["money", "earning", "net", "worth", "income", "salary"],
-            false,
-        ),
-        "cheapest" | "cheaper" => (&["price", "cost", "amount", "fee"], false),
-        "priciest" | "expensive" | "pricier" => (&["price", "cost", "amount", "fee"], true),
-        "cheap" | "inexpensive" => (&["price", "cost", "amount", "fee"], false),
-        "newest" | "newer" | "latest" | "later" | "recent" => (
-            &["date", "year", "time", "created", "launched", "opened"],
-            true,
-        ),
-        "earliest" | "earlier" => (
-            &["date", "year", "time", "created", "launched", "opened"],
-            false,
-        ),
-        "fastest" | "faster" => (&["speed", "accelerate", "acceleration"], true),
-        "slowest" | "slower" => (&["speed", "accelerate", "acceleration"], false),
-        "largest" | "biggest" | "larger" | "bigger" => (
-            &["size", "area", "capacity", "population", "amount", "total"],
-            true,
-        ),
-        "smallest" | "smaller" => (
-            &["size", "area", "capacity", "population", "amount", "total"],
-            false,
-        ),
-        "populous" => (&["population"], true),
-        _ => return None,
-    })
+    LEXICON
+        .implied
+        .get(w)
+        .map(|(cols, more)| (cols.as_slice(), *more))
+}
+
+/// A comparative that implies a column ("older", "cheaper"), as the lexicon spells it.
+fn comparative(w: &str) -> Option<&'static str> {
+    let (key, _) = LEXICON.implied.get_key_value(w)?;
+    key.ends_with("er").then_some(*key)
 }
 
 /// A comparison phrase starting at `words[0]`: operator, how many words it spans, and the
 /// adjective (if any) that implies a column ("older than" → age).
 pub fn comparison(words: &[&str]) -> Option<(CmpOp, usize, Option<&'static str>)> {
-    let w = |i: usize| words.get(i).copied().unwrap_or("");
-    let implied = |s: &str| -> Option<&'static str> {
-        match s {
-            "older" => Some("older"),
-            "younger" => Some("younger"),
-            "heavier" => Some("heavier"),
-            "lighter" => Some("lighter"),
-            "taller" => Some("taller"),
-            "shorter" => Some("shorter"),
-            "longer" => Some("longer"),
-            "cheaper" => Some("cheaper"),
-            "richer" => Some("richer"),
-            "faster" => Some("faster"),
-            "slower" => Some("slower"),
-            "larger" => Some("larger"),
-            "bigger" => Some("bigger"),
-            "smaller" => Some("smaller"),
-            "earlier" => Some("earlier"),
-            "later" => Some("later"),
-            _ => None,
+    let lx = &*LEXICON;
+    for len in (1..=lx.longest_comparison.min(words.len())).rev() {
+        if let Some((op, implied)) = lx.comparison.get(&words[..len]) {
+            return Some((*op, len, *implied));
         }
-    };
-    // Two- and three-word forms first.
-    match (w(0), w(1), w(2)) {
-        ("at", "least", _)
-        | ("no", "less", "than")
-        | ("not", "less", "than")
-        | ("no", "fewer", "than") => {
-            let n = if w(0) == "at" { 2 } else { 3 };
-            return Some((CmpOp::GtEq, n, None));
-        }
-        ("at", "most", _) | ("no", "more", "than") | ("not", "more", "than") | ("up", "to", _) => {
-            let n = if w(0) == "at" || w(0) == "up" { 2 } else { 3 };
-            return Some((CmpOp::LtEq, n, None));
-        }
-        ("or", "more", _)
-        | ("or", "greater", _)
-        | ("or", "higher", _)
-        | ("or", "above", _)
-        | ("or", "after", _) => {
-            return Some((CmpOp::GtEq, 2, None));
-        }
-        ("or", "less", _)
-        | ("or", "fewer", _)
-        | ("or", "lower", _)
-        | ("or", "below", _)
-        | ("or", "before", _) => {
-            return Some((CmpOp::LtEq, 2, None));
-        }
-        ("equal", "to", _) | ("equals", _, _) => {
-            return Some((CmpOp::Eq, if w(0) == "equal" { 2 } else { 1 }, None));
-        }
-        ("not", "equal", "to") => return Some((CmpOp::NotEq, 3, None)),
-        ("more", "than", _)
-        | ("greater", "than", _)
-        | ("higher", "than", _)
-        | ("bigger", "than", _)
-        | ("larger", "than", _)
-        | ("over", _, _)
-        | ("above", _, _)
-        | ("exceeding", _, _)
-        | ("exceeds", _, _)
-        | ("exceed", _, _)
-        | ("beyond", _, _) => {
-            let n = if w(1) == "than" { 2 } else { 1 };
-            let imp = implied(w(0));
-            return Some((CmpOp::Gt, n, imp));
-        }
-        ("less", "than", _)
-        | ("fewer", "than", _)
-        | ("lower", "than", _)
-        | ("smaller", "than", _)
-        | ("under", _, _)
-        | ("below", _, _) => {
-            let n = if w(1) == "than" { 2 } else { 1 };
-            let imp = implied(w(0));
-            return Some((CmpOp::Lt, n, imp));
-        }
-        ("after", _, _) | ("since", _, _) => return Some((CmpOp::Gt, 1, Some("later"))),
-        ("before", _, _) => return Some((CmpOp::Lt, 1, Some("earlier"))),
-        _ => {}
     }
-    if w(1) == "than" {
-        if let Some(imp) = implied(w(0)) {
-            let op = match imp {
-                "older" | "heavier" | "taller" | "longer" | "richer" | "faster" | "larger"
-                | "bigger" | "later" => CmpOp::Gt,
-                _ => CmpOp::Lt,
-            };
-            // "younger than" on an age column means a smaller age.
-            return Some((op, 2, Some(imp)));
-        }
+    // "younger than": the comparative's column, larger or smaller by its direction.
+    if words.get(1) == Some(&"than") {
+        let imp = comparative(words[0])?;
+        let (_, more) = implied_column(imp)?;
+        return Some((if more { CmpOp::Gt } else { CmpOp::Lt }, 2, Some(imp)));
     }
     None
 }
 
 /// Words that start the description of which rows are wanted.
 pub fn is_filter_cue(w: &str) -> bool {
-    matches!(
-        w,
-        "whose" | "where" | "with" | "who" | "that" | "which" | "having" | "when" | "whom"
-    )
+    LEXICON.filter_cue.contains(w)
 }
 
 /// Verbs and words that open a question or a request and carry no meaning of their own.
 pub fn is_head_word(w: &str) -> bool {
-    matches!(
-        w,
-        "what"
-            | "which"
-            | "who"
-            | "how"
-            | "show"
-            | "list"
-            | "give"
-            | "find"
-            | "return"
-            | "tell"
-            | "display"
-            | "get"
-            | "please"
-            | "me"
-            | "u"
-            | "i"
-            | "want"
-            | "to"
-            | "know"
-            | "see"
-            | "the"
-            | "all"
-            | "be"
-            | "do"
-            | "there"
-            | "a"
-            | "an"
-            | "name"
-            | "provide"
-            | "report"
-            | "retrieve"
-            | "fetch"
-            | "identify"
-            | "select"
-            | "output"
-            | "count"
-            | "compute"
-            | "calculate"
-            | "let"
-            | "can"
-            | "you"
-            | "could"
-            | "would"
-            | "determine"
-    )
+    LEXICON.head.contains(w)
 }
 
 /// Everyday synonyms of words that name things in databases, for words the schema does not
 /// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
 pub fn synonyms(w: &str) -> &'static [&'static str] {
-    match w {
-        "nation" => &["country"],
-        "born" => &["birth", "year"],
-        "birthplace" => &["birth", "place"],
-        "firm" | "business" => &["company"],
-        "client" => &["customer"],
-        "purchase" => &["order"],
-        "film" => &["movie"],
-        "movie" => &["film"],
-        "automobile" | "vehicle" => &["car"],
-        "worker" | "staff" => &["employee"],
-        "employee" => &["staff"],
-        "pupil" => &["student"],
-        "kid" => &["child"],
-        "town" => &["city"],
-        "gender" => &["sex"],
-        "sex" => &["gender"],
-        "wage" | "pay" | "paid" => &["salary"],
-        "telephone" | "cell" | "mobile" => &["phone"],
-        "mail" | "e-mail" => &["email"],
-        "surname" => &["last", "name"],
-        "forename" => &["first", "name"],
-        "birthday" => &["birth", "date"],
-        "postcode" => &["zip", "code"],
-        "title" => &["name"],
-        "nickname" => &["name"],
-        "nationality" => &["country"],
-        "location" => &["address"],
-        "identifier" => &["id"],
-        "cost" => &["price"],
-        "price" => &["cost"],
-        "revenue" => &["sale"],
-        "sale" => &["revenue"],
-        "tv" => &["television"],
-        "song" => &["track"],
-        "track" => &["song"],
-        "phone" => &["cell"],
-        "teacher" => &["instructor"],
-        "instructor" => &["teacher"],
-        "professor" => &["faculty"],
-        "doctor" => &["physician"],
-        "physician" => &["doctor"],
-        _ => &[],
+    LEXICON.synonym.get(w).map_or(&[], Vec::as_slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_of_the_data_file_is_read() {
+        let text = include_str!("lexicon/words.txt");
+        let mut section = "";
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with('[') {
+                section = line;
+                assert!(
+                    [
+                        "[aggregate]",
+                        "[superlative]",
+                        "[implied]",
+                        "[comparison]",
+                        "[filter-cue]",
+                        "[head]",
+                        "[synonym]"
+                    ]
+                    .contains(&section),
+                    "unknown section {section}"
+                );
+                continue;
+            }
+            match section {
+                "[aggregate]" => assert!(
+                    ["avg:", "sum:", "max:", "min:"]
+                        .iter()
+                        .any(|k| line.starts_with(k)),
+                    "{line}"
+                ),
+                "[superlative]" => assert!(
+                    line.starts_with("desc:") || line.starts_with("asc:"),
+                    "{line}"
+                ),
+                "[implied]" => assert!(
+                    (line.starts_with("more:") || line.starts_with("less:"))
+                        && line.contains(" = "),
+                    "{line}"
+                ),
+                "[comparison]" => {
+                    let (op, _) = line.split_once(':').expect("operator: phrases");
+                    assert!(cmp_op(op.trim()).is_some(), "{line}");
+                }
+                "[synonym]" => assert!(line.contains(':'), "{line}"),
+                _ => {}
+            }
+            assert_eq!(line, line.to_lowercase(), "lower case: {line}");
+        }
+    }
+
+    #[test]
+    fn comparisons() {
+        // (words, operator, span, implied adjective)
+        type Reading = Option<(CmpOp, usize, Option<&'static str>)>;
+        let cases: &[(&str, Reading)] = &[
+            ("at least 3", Some((CmpOp::GtEq, 2, None))),
+            ("no more than 3", Some((CmpOp::LtEq, 3, None))),
+            ("more than 3", Some((CmpOp::Gt, 2, None))),
+            ("over 3", Some((CmpOp::Gt, 1, None))),
+            ("or more", Some((CmpOp::GtEq, 2, None))),
+            ("not equal to 3", Some((CmpOp::NotEq, 3, None))),
+            ("bigger than 3", Some((CmpOp::Gt, 2, Some("bigger")))),
+            ("after 2020", Some((CmpOp::Gt, 1, Some("later")))),
+            ("before 2020", Some((CmpOp::Lt, 1, Some("earlier")))),
+            ("older than 30", Some((CmpOp::Gt, 2, Some("older")))),
+            ("younger than 30", Some((CmpOp::Lt, 2, Some("younger")))),
+            ("cheaper than 5", Some((CmpOp::Lt, 2, Some("cheaper")))),
+            ("poorer than 5", Some((CmpOp::Lt, 2, Some("poorer")))),
+            ("other than 5", None),
+            ("more", None),
+        ];
+        for (text, expect) in cases {
+            let words: Vec<&str> = text.split(' ').collect();
+            assert_eq!(comparison(&words), *expect, "{text}");
+        }
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(agg_word("mean"), Some(AggFunc::Avg));
+        assert_eq!(agg_word("combined"), Some(AggFunc::Sum));
+        assert_eq!(agg_word("revenue"), None);
+        assert_eq!(superlative("cheapest"), Some(false));
+        assert_eq!(superlative("busiest"), Some(true));
+        assert_eq!(
+            implied_column("older"),
+            Some((
+                &[
+                    "age",
+                    "birth",
+                    "born",
+                    "dob",
+                    "year",
+                    "opened",
+                    "open",
+                    "launched",
+                    "created",
+                    "founded",
+                    "established",
+                    "start",
+                    "started",
+                    "since",
+                    "date"
+                ][..],
+                true
+            ))
+        );
+        assert_eq!(
+            implied_column("fastest").map(|(c, _)| c),
+            Some(&["speed", "velocity"][..])
+        );
+        assert!(is_filter_cue("whose") && !is_filter_cue("the"));
+        assert!(is_head_word("show") && !is_head_word("revenue"));
+        assert_eq!(synonyms("surname"), &["last", "name"]);
+        assert!(synonyms("revenues").is_empty());
     }
 }

@@ -340,6 +340,12 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                     .collect();
                 dedup_best(&mut elements);
             }
+            // "life expectancy" for `LifeExpectancy`, "zip code" for `zipcode`: words a name
+            // runs together, matched by their concatenation.
+            if elements.is_empty() && vals.is_empty() && plain && (2..=3).contains(&len) {
+                let joined = content.concat();
+                elements = lookup_scaled(idx, &[joined.as_str()], 0.95);
+            }
             // Bare numbers are comparisons or limits, not values, unless part of a longer value.
             if len == 1 && first.number().is_some() {
                 vals.clear();
@@ -396,7 +402,49 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
         }
     }
     share_modifiers(tokens, idx, &mut mentions);
+    compound_nouns(idx, &mut mentions);
     mentions
+}
+
+/// "population density": two numeric columns of one table named by adjacent single words,
+/// with nothing between them, are one compound noun, headed by its last word (`density`); the
+/// first word only says which density. A list says "population and density".
+fn compound_nouns(idx: &SchemaIndex, mentions: &mut Vec<Mention>) {
+    let plain =
+        |m: &Mention| m.end - m.start == 1 && !m.is_value() && !m.corrected && !m.has_table();
+    let numeric = |t: usize, c: usize| {
+        idx.aug
+            .schema
+            .tables
+            .get(t)
+            .and_then(|tb| tb.columns.get(c))
+            .is_some_and(|col| col.type_class().is_numeric())
+    };
+    let mut k = 1;
+    while k < mentions.len() {
+        let (prev, cur) = (&mentions[k - 1], &mentions[k]);
+        let head = match cur.best_element() {
+            Some(Element::Column(t, c)) if numeric(t, c) => Some((t, c)),
+            _ => None,
+        };
+        let compound = prev.end == cur.start
+            && plain(prev)
+            && plain(cur)
+            && head.is_some_and(|(t, c)| {
+                let top = prev.top();
+                prev.columns()
+                    .any(|(pt, pc, w)| w >= top - 0.051 && pt == t && pc != c && numeric(pt, pc))
+            });
+        if compound {
+            let head = mentions.remove(k);
+            mentions[k - 1] = Mention {
+                start: mentions[k - 1].start,
+                ..head
+            };
+        } else {
+            k += 1;
+        }
+    }
 }
 
 /// "continent" names both the `continents` table and `countries.Continent`, a foreign key to

@@ -63,6 +63,15 @@ fn quarter_start(d: NaiveDate) -> Option<NaiveDate> {
     date(d.year(), (d.month0() / 3) * 3 + 1, 1)
 }
 
+/// A date written the ISO way, `2024-11-25`.
+fn iso_date(t: &Token) -> Option<NaiveDate> {
+    let b = t.norm.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::parse_from_str(&t.norm, "%Y-%m-%d").ok()
+}
+
 fn year_of(t: &Token) -> Option<i32> {
     let v = t.number()?;
     (v.fract() == 0.0 && (1900.0..=2100.0).contains(&v) && !t.spelled).then_some(v as i32)
@@ -118,6 +127,37 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
             continue;
         }
         let r = reference;
+        // "between 2024-11-25 and 2024-12-06", "on 2024-03-01", "since 2024-06-15"
+        if let Some(d) = toks.get(i).and_then(iso_date) {
+            let prev = w(i.wrapping_sub(1));
+            let second = toks.get(i + 2).and_then(iso_date);
+            let found = match (prev, w(i + 1), second) {
+                ("between" | "from", "and" | "to" | "through" | "until" | "-", Some(d2)) => d2
+                    .succ_opt()
+                    .map(|end| ((d, end), vec![i - 1, i, i + 1, i + 2])),
+                ("since" | "after" | "from", _, _) => {
+                    let from = if prev == "after" {
+                        d.succ_opt()
+                    } else {
+                        Some(d)
+                    };
+                    let to = r.and_then(|t| t.succ_opt()).or_else(|| date(9999, 1, 1));
+                    from.zip(to).map(|range| (range, vec![i - 1, i]))
+                }
+                ("before" | "until", _, _) => date(1, 1, 1).map(|a| ((a, d), vec![i - 1, i])),
+                _ => {
+                    let mut used = vec![i];
+                    if matches!(prev, "on" | "of") {
+                        used.push(i - 1);
+                    }
+                    d.succ_opt().map(|end| ((d, end), used))
+                }
+            };
+            if found.is_some() {
+                range = found;
+                continue;
+            }
+        }
         // "in 2023", "during 2023", "for 2023", "of 2023", "2023"
         if let Some(y) = toks.get(i).and_then(year_of) {
             // "between 2022 and 2023", "from 2022 to 2023"
@@ -410,6 +450,12 @@ mod tests {
         check("orders in the last 30 days", "[2024-10-22,2024-11-21)");
         check("orders in the past 6 months", "[2024-06-01,2024-11-21)");
         check("revenue between 2022 and 2023", "[2022-01-01,2024-01-01)");
+        check(
+            "shipments delivered between 2024-11-25 and 2024-12-06",
+            "[2024-11-25,2024-12-07)",
+        );
+        check("orders on 2024-03-01", "[2024-03-01,2024-03-02)");
+        check("orders before 2024-03-01", "[0001-01-01,2024-03-01)");
         check("revenue in Q3 2023", "[2023-07-01,2023-10-01)");
         check(
             "revenue in the third quarter of 2023",

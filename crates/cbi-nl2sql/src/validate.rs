@@ -17,7 +17,11 @@
 //!    `USING`/`NATURAL` joins, select-list aliases in `ORDER BY`/`GROUP BY`/`HAVING`, and each
 //!    arm of a set operation on its own. Unknown names come back with a "did you mean" when a
 //!    close one exists.
-//! 3. **A row limit.** The outermost query gets `LIMIT default_limit` (`FETCH FIRST n ROWS
+//! 3. **Grouping.** In a SELECT that groups or aggregates, every column the select list,
+//!    `HAVING` and `ORDER BY` read is grouped, aggregated, or determined by a grouped primary
+//!    key ([`ProblemKind::UngroupedColumn`]), in every dialect: SQLite and MariaDB would
+//!    otherwise answer with an arbitrary row's value.
+//! 4. **A row limit.** The outermost query gets `LIMIT default_limit` (`FETCH FIRST n ROWS
 //!    ONLY` for Oracle) when it has no limit of its own, and the statement is re-rendered from
 //!    the AST.
 //!
@@ -64,6 +68,8 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
 use crate::dialects::{parser_dialect, print_statement};
+
+mod grouping;
 use crate::functions::{builtin_schema, function_allowed, table_function_allowed};
 
 /// The most problems about names (unknown or ambiguous tables and columns) reported for one
@@ -110,6 +116,10 @@ pub enum ProblemKind {
     /// The statement as printed for the database does not parse back into the tree that was
     /// checked, so what would run is not what was validated.
     RoundTrip,
+    /// A column that a grouped or aggregated SELECT reads neither grouped nor inside an
+    /// aggregate (item 3 of the module docs): an error on PostgreSQL, an arbitrary
+    /// row's value on SQLite and MariaDB, refused everywhere.
+    UngroupedColumn,
 }
 
 /// One problem found in a statement.
@@ -962,6 +972,7 @@ impl<'a> Resolver<'a> {
             SetExpr::Select(s) => {
                 let (cols, _) = self.select(s);
                 self.walk(&q.order_by);
+                self.grouping(s, q.order_by.as_ref());
                 self.walk(&q.limit_clause);
                 self.walk(&q.fetch);
                 self.scopes.pop();
@@ -1002,6 +1013,7 @@ impl<'a> Resolver<'a> {
         match body {
             SetExpr::Select(s) => {
                 let out = self.select(s);
+                self.grouping(s, None);
                 self.scopes.pop();
                 out
             }

@@ -18,6 +18,7 @@ use crate::{Error, Result};
 
 mod confidence;
 mod filters;
+mod flags;
 mod resolve;
 mod select;
 mod shape;
@@ -385,6 +386,8 @@ impl<'a> Planner<'a> {
         self.pick_subject();
         self.pass_count_head();
         self.pass_time();
+        self.flag_adjectives();
+        self.events_that_happened();
         self.pass_order();
         self.pass_group();
         self.pass_superlatives();

@@ -346,8 +346,36 @@ impl Planner<'_> {
 
     /// "How much did we invoice?": an amount, the sum of the subject's money, when nothing else
     /// was asked to be shown.
+    ///
+    /// The same when all that would be shown is a row's key or label ("How much did we invoice
+    /// in Q4?" read `invoice` as `invoice_id`): "how much" asks for an amount.
     pub(super) fn how_much_is_money(&mut self) {
-        if !self.defaulted_select || self.has_phrase(&["how", "much"]).is_none() {
+        if self.has_phrase(&["how", "much"]).is_none() {
+            return;
+        }
+        let only_labels = !self.select.is_empty()
+            && self.select.iter().all(|item| match &item.expr {
+                Expr::Column(r) => self
+                    .idx
+                    .aug
+                    .schema
+                    .table_index(&r.table)
+                    .and_then(|t| {
+                        let c = self
+                            .idx
+                            .table(t)
+                            .columns
+                            .iter()
+                            .position(|c| c.name == r.column)?;
+                        let info = &self.idx.tables[t];
+                        let key = info.pk == Some(c)
+                            || info.column_words[c].last().is_some_and(|w| w == "id");
+                        Some(key || !info.column_class[c].is_numeric())
+                    })
+                    .unwrap_or(false),
+                _ => false,
+            });
+        if !self.defaulted_select && !only_labels {
             return;
         }
         let Some(s) = self.subject else { return };
@@ -432,8 +460,14 @@ impl Planner<'_> {
 
     /// A shown column beside an aggregate is a grouping: never a bare column, whose value
     /// would be arbitrary on SQLite and an error on PostgreSQL.
+    /// The same holds when the query groups, or ranks or filters by an aggregate ("the
+    /// stadium with the most concerts": its name and capacity are both groupings).
     pub(super) fn group_shown_columns(&mut self) {
-        if !self.select.iter().any(|s| s.expr.is_aggregate()) {
+        let aggregated = !self.group.is_empty()
+            || self.select.iter().any(|s| s.expr.is_aggregate())
+            || self.order.iter().any(|o| o.expr.is_aggregate())
+            || !self.having.is_empty();
+        if !aggregated {
             return;
         }
         let plain: Vec<Expr> = self
@@ -450,6 +484,50 @@ impl Planner<'_> {
         for e in plain {
             if !self.group.contains(&e) {
                 self.group.push(e);
+            }
+        }
+        self.fold_spellings_of_groups();
+        // An ordering by a column the groups do not have names no value of a group: it was
+        // misread, and the question's ranking is not what runs.
+        let before = self.order.len();
+        let group = &self.group;
+        self.order.retain(|o| {
+            !matches!(o.expr, Expr::Column(_) | Expr::Folded(_)) || group.contains(&o.expr)
+        });
+        if self.order.len() < before {
+            self.penalize(0.7, "an ordering column is not a grouping");
+        }
+    }
+
+    /// A grouping by a column that stores one label several ways ("Acme", "acme ") groups
+    /// the folded label, so each customer is one group (shown folded too).
+    pub(super) fn fold_spellings_of_groups(&mut self) {
+        let fold = |idx: &crate::index::SchemaIndex, e: &Expr| -> Option<Expr> {
+            let Expr::Column(r) = e else { return None };
+            let t = idx.aug.schema.table_index(&r.table)?;
+            let c = idx
+                .table(t)
+                .columns
+                .iter()
+                .position(|c| c.name == r.column)?;
+            idx.spelled_several_ways
+                .contains(&(t, c))
+                .then(|| Expr::Folded(r.clone()))
+        };
+        for k in 0..self.group.len() {
+            let Some(folded) = fold(self.idx, &self.group[k]) else {
+                continue;
+            };
+            let plain = std::mem::replace(&mut self.group[k], folded.clone());
+            for item in &mut self.select {
+                if item.expr == plain {
+                    item.expr = folded.clone();
+                }
+            }
+            for o in &mut self.order {
+                if o.expr == plain {
+                    o.expr = folded.clone();
+                }
             }
         }
     }

@@ -368,3 +368,119 @@ fn values_win_over_dates_and_stems() {
         "SELECT COUNT(*) FROM orders WHERE orders.status = 'returned'",
     );
 }
+
+/// Invoices with a flag, an event date that may be unset and a customer label stored in
+/// several spellings.
+fn subscriptions() -> SchemaIndex {
+    index(
+        vec![
+            typed(
+                "plans",
+                &[
+                    "plan_id integer pk",
+                    "plan_name text!",
+                    "billing_interval text",
+                    "is_public integer",
+                    "list_price_usd real",
+                ],
+            ),
+            typed(
+                "invoices",
+                &[
+                    "invoice_id integer pk",
+                    "customer text",
+                    "issued_at date!",
+                    "voided_at date",
+                    "total_usd real",
+                ],
+            ),
+        ],
+        &[
+            ("plans", "billing_interval", "monthly"),
+            ("invoices", "customer", "Acme"),
+            ("invoices", "customer", "acme "),
+            ("invoices", "customer", "Globex"),
+        ],
+    )
+}
+
+/// "How much" asks for an amount, also beside a quarter.
+#[test]
+fn how_much_sums_money_in_a_quarter() {
+    check(
+        &billing(),
+        "How much did we invoice in Q4 2024?",
+        "SELECT SUM(invoices.total_usd) FROM invoices WHERE invoices.issued_at >= '2024-10-01' \
+         AND invoices.issued_at < '2025-01-01'",
+    );
+}
+
+/// A flag's word before its table's name filters on the flag.
+#[test]
+fn flag_adjectives_filter() {
+    check(
+        &subscriptions(),
+        "Average list price of public plans by billing interval",
+        "SELECT plans.billing_interval, AVG(plans.list_price_usd) FROM plans \
+         WHERE plans.is_public = 1 GROUP BY plans.billing_interval",
+    );
+}
+
+/// "have been voided?" asks whether the event happened.
+#[test]
+fn events_that_happened_are_set_dates() {
+    check(
+        &subscriptions(),
+        "Which invoices have been voided?",
+        "SELECT invoices.invoice_id FROM invoices WHERE invoices.voided_at IS NOT NULL",
+    );
+}
+
+/// Dates written the ISO way scope the event named beside them.
+#[test]
+fn iso_date_ranges() {
+    check(
+        &subscriptions(),
+        "How many invoices were voided between 2024-11-25 and 2024-12-06?",
+        "SELECT COUNT(*) FROM invoices WHERE invoices.voided_at >= '2024-11-25' \
+         AND invoices.voided_at < '2024-12-07'",
+    );
+}
+
+/// A label stored in several spellings is grouped folded.
+#[test]
+fn groups_fold_spellings() {
+    check(
+        &subscriptions(),
+        "Top 5 customers by number of invoices",
+        "SELECT LOWER(TRIM(invoices.customer)), COUNT(*) FROM invoices \
+         GROUP BY LOWER(TRIM(invoices.customer)) ORDER BY COUNT(*) DESC LIMIT 5",
+    );
+}
+
+/// "population density" is one thing, headed by its last word; "population and area" two.
+#[test]
+fn compound_nouns_are_headed_by_their_last_word() {
+    let idx = index(
+        vec![typed(
+            "regions",
+            &[
+                "region_name text!",
+                "population integer",
+                "density real",
+                "area real",
+            ],
+        )],
+        &[("regions", "region_name", "North")],
+    );
+    check(
+        &idx,
+        "What is the population density of North?",
+        "SELECT regions.density FROM regions WHERE regions.region_name = 'North'",
+    );
+    check(
+        &idx,
+        "What is the population and area of North?",
+        "SELECT regions.population, regions.area FROM regions WHERE regions.region_name = 'North'",
+    );
+}

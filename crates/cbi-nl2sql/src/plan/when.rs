@@ -37,8 +37,14 @@ impl Planner<'_> {
             over_previous,
         } = tf;
         self.over_previous = over_previous && grain.is_some();
-        for i in tokens {
+        for &i in &tokens {
             self.cue[i] = true;
+        }
+        // A mention inside the time expression ("2024-11-25", a stored date) is part of it.
+        for (mi, m) in self.ments.iter().enumerate() {
+            if m.is_value() && (m.start..m.end).all(|k| tokens.contains(&k)) {
+                self.used[mi] = true;
+            }
         }
         let col = self.col_expr(t, c);
         if let Some((lo, hi)) = range {

@@ -287,7 +287,7 @@ fn everyday_bi_sql() {
         ),
         (
             MySql,
-            "SELECT YEAR(order_date) AS y, MONTH(order_date), COUNT(*) FROM orders GROUP BY y HAVING COUNT(*) > 2",
+            "SELECT YEAR(order_date) AS y, MONTH(order_date), COUNT(*) FROM orders GROUP BY y, MONTH(order_date) HAVING COUNT(*) > 2",
         ),
         (
             MySql,

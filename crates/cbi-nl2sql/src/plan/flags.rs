@@ -1,0 +1,143 @@
+//! Rules for columns that say yes or no about a row: flags (`is_public`, `is_test`,
+//! `fragile_yn`) and the dates of events that may not have happened yet (`closed_dt`).
+
+use cbi_types::{SqlDialect, TypeClass};
+
+use super::Planner;
+use crate::index::Element;
+use crate::query::{CmpOp, Condition, Literal, Operand};
+
+/// First words of a flag column's name (as lemmas: `is_public` → be public).
+const FLAG_FIRST_WORDS: &[&str] = &["be", "has", "have"];
+/// Last words of a flag column's name.
+const FLAG_LAST_WORDS: &[&str] = &["flag", "yn"];
+/// Words that, right before an event's word, say the event happened ("have closed", "were
+/// delivered").
+const HAPPENED_WORDS: &[&str] = &["have", "has", "be", "been", "already"];
+
+impl Planner<'_> {
+    /// Whether column `c` of table `t` is a yes/no flag stored as a number or a boolean.
+    fn is_flag(&self, t: usize, c: usize) -> bool {
+        let info = &self.idx.tables[t];
+        let words = &info.column_words[c];
+        let named = words.len() >= 2
+            && (FLAG_FIRST_WORDS.contains(&words[0].as_str())
+                || words
+                    .last()
+                    .is_some_and(|w| FLAG_LAST_WORDS.contains(&w.as_str())));
+        match info.column_class[c] {
+            TypeClass::Boolean => true,
+            TypeClass::Integer => named,
+            _ => false,
+        }
+    }
+
+    /// "public plans", "internal test accounts", "non-fragile parcels": a flag's word right
+    /// before a table's name is a filter on the flag (true, or false when negated), not a
+    /// column to show or group by.
+    pub(super) fn flag_adjectives(&mut self) {
+        for mi in 0..self.ments.len() {
+            if self.used[mi] || self.ments[mi].is_value() {
+                continue;
+            }
+            let Some(Element::Column(t, c)) = self.ments[mi].best_element() else {
+                continue;
+            };
+            if !self.is_flag(t, c) {
+                continue;
+            }
+            let end = self.ments[mi].end;
+            let before_table = self
+                .mention_after(end, &[])
+                .is_some_and(|n| self.ments[n].tables().any(|nt| nt == t));
+            if !before_table {
+                continue;
+            }
+            let start = self.ments[mi].start;
+            let negated = start > 0 && matches!(self.lemma(start - 1), "non" | "not" | "un");
+            let yes = if self.idx.aug.schema.dialect == SqlDialect::PostgreSql
+                && self.idx.tables[t].column_class[c] == TypeClass::Boolean
+            {
+                Literal::Text(if negated { "false" } else { "true" }.into())
+            } else {
+                Literal::Int(if negated { 0 } else { 1 })
+            };
+            self.used[mi] = true;
+            self.filters.push(Condition::Compare {
+                left: self.col_expr(t, c),
+                op: CmpOp::Eq,
+                right: Operand::Literal(yes),
+            });
+            if !self.tables.contains(&t) && self.subject != Some(t) {
+                self.tables.push(t);
+            }
+        }
+    }
+
+    /// "Which warehouses have closed?": the date of an event, named by its verb after "have"
+    /// or "were", with no time to scope it, asks whether the event happened (the date is
+    /// set), not for the date.
+    pub(super) fn events_that_happened(&mut self) {
+        for mi in 0..self.ments.len() {
+            let m = &self.ments[mi];
+            if self.used[mi] || m.is_value() || m.end - m.start != 1 || m.start == 0 {
+                continue;
+            }
+            let tok = &self.toks[m.start];
+            // The event ends the clause: "have closed?", not "have shipped from SIN1".
+            let last = self
+                .toks
+                .get(m.end)
+                .is_none_or(|t| t.kind == crate::text::TokenKind::Punct);
+            if !tok.norm.ends_with("ed") || !last {
+                continue;
+            }
+            let mut k = m.start - 1;
+            let negated = self.lemma(k) == "not" || self.lemma(k) == "never";
+            if negated && k > 0 {
+                k -= 1;
+            }
+            if !HAPPENED_WORDS.contains(&self.lemma(k)) {
+                continue;
+            }
+            let Some(Element::Column(t, c)) = m.best_element() else {
+                continue;
+            };
+            let info = &self.idx.tables[t];
+            if !info.temporal.contains(&c) {
+                continue;
+            }
+            // A time in the question scopes the event ("delivered in March"): left to the time
+            // rules.
+            if self.time_filter_present() {
+                continue;
+            }
+            self.used[mi] = true;
+            self.filters.push(Condition::IsNull {
+                expr: self.col_expr(t, c),
+                negated: !negated,
+            });
+            if !self.tables.contains(&t) && self.subject != Some(t) {
+                self.tables.push(t);
+            }
+        }
+    }
+
+    fn time_filter_present(&self) -> bool {
+        self.filters.iter().any(|f| {
+            matches!(
+                f,
+                Condition::Between {
+                    low: Literal::Date(_),
+                    ..
+                } | Condition::Compare {
+                    right: Operand::Literal(Literal::Date(_)),
+                    ..
+                }
+            )
+        }) || self.toks.iter().any(|t| {
+            t.number()
+                .is_some_and(|n| (1900.0..2100.0).contains(&n) && n.fract() == 0.0)
+        })
+    }
+}
