@@ -71,6 +71,7 @@ struct Lexicon {
     filter_cue: HashSet<&'static str>,
     head: HashSet<&'static str>,
     synonym: HashMap<&'static str, Vec<&'static str>>,
+    location: HashSet<&'static str>,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -130,6 +131,7 @@ impl Lexicon {
                 }
                 "filter-cue" => lx.filter_cue.extend(words()),
                 "head" => lx.head.extend(words()),
+                "location" => lx.location.extend(words()),
                 "synonym" => {
                     lx.synonym.insert(key, words().collect());
                 }
@@ -205,6 +207,11 @@ pub fn is_head_word(w: &str) -> bool {
     LEXICON.head.contains(w)
 }
 
+/// A word of a column name that says where something is (`city`, `country`, `address`).
+pub fn is_location_word(w: &str) -> bool {
+    LEXICON.location.contains(w)
+}
+
 /// Everyday synonyms of words that name things in databases, for words the schema does not
 /// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
 pub fn synonyms(w: &str) -> &'static [&'static str] {
@@ -234,7 +241,8 @@ mod tests {
                         "[comparison]",
                         "[filter-cue]",
                         "[head]",
-                        "[synonym]"
+                        "[synonym]",
+                        "[location]"
                     ]
                     .contains(&section),
                     "unknown section {section}"
@@ -333,5 +341,6 @@ mod tests {
         assert!(is_head_word("show") && !is_head_word("revenue"));
         assert_eq!(synonyms("surname"), &["last", "name"]);
         assert!(synonyms("revenues").is_empty());
+        assert!(is_location_word("country") && !is_location_word("name"));
     }
 }

@@ -146,3 +146,64 @@ impl Planner<'_> {
         }
     }
 }
+
+impl Planner<'_> {
+    /// The type class of a plain column expression, if it is one.
+    fn class_of(&self, e: &Expr) -> Option<TypeClass> {
+        let (Expr::Column(r) | Expr::Folded(r)) = e else {
+            return None;
+        };
+        let t = self.idx.aug.schema.table_index(&r.table)?;
+        let c = self
+            .idx
+            .table(t)
+            .columns
+            .iter()
+            .position(|c| c.name == r.column)?;
+        Some(self.idx.tables[t].column_class[c])
+    }
+
+    /// Readings that make no sense whatever the data: never sure answers.
+    ///
+    /// - "the largest capital" ranked by the capital's *name*: a size superlative over text;
+    /// - `length > 'red'`: a number compared with a word;
+    /// - "where is …" answered with no column that says where.
+    pub(super) fn sense_checks(&mut self) {
+        let text = |c: Option<TypeClass>| c == Some(TypeClass::Text);
+        let size_word = self
+            .toks
+            .iter()
+            .any(|t| superlative(&t.lemma).is_some() || implied_column(&t.lemma).is_some());
+        let ranks_text = self.order.iter().any(|o| text(self.class_of(&o.expr)))
+            || self.select.iter().any(|s| {
+                matches!(&s.expr, Expr::Agg { func, arg, .. }
+                    if *func != AggFunc::Count && text(self.class_of(arg)))
+            });
+        if size_word && ranks_text {
+            self.penalize(0.6, "ranks or measures a text column by size");
+        }
+        let word_for_number = self.filters.iter().any(|f| {
+            matches!(f, Condition::Compare { left, op, right: Operand::Literal(Literal::Text(_)) }
+                if *op != CmpOp::Eq && *op != CmpOp::NotEq
+                    && self.class_of(left).is_some_and(TypeClass::is_numeric))
+        });
+        if word_for_number {
+            self.penalize(0.5, "compares a number with a word");
+        }
+        if self.lemma(0) == "where" {
+            let says_where = self.select.iter().any(|s| {
+                let (Expr::Column(r) | Expr::Folded(r)) = &s.expr else {
+                    return false;
+                };
+                // A city's own name says which city, not where it is.
+                let own = crate::index::words_of(&r.table);
+                crate::index::words_of(&r.column)
+                    .iter()
+                    .any(|w| is_location_word(w) && !own.contains(w))
+            });
+            if !says_where {
+                self.penalize(0.6, "asks where, and no column says where");
+            }
+        }
+    }
+}

@@ -591,6 +591,7 @@ impl<'a> Planner<'a> {
             }
         }
         self.group_shown_columns();
+        self.sense_checks();
         // Complexity lowers certainty a little.
         if !self.having.is_empty() {
             self.penalize(0.95, "filters on groups");

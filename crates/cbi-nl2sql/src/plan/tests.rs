@@ -484,3 +484,43 @@ fn compound_nouns_are_headed_by_their_last_word() {
         "SELECT regions.population, regions.area FROM regions WHERE regions.region_name = 'North'",
     );
 }
+
+/// Readings that make no sense whatever the data are never sure, and sensible ones are.
+#[test]
+fn senseless_readings_are_not_sure() {
+    let idx = index(
+        vec![
+            typed(
+                "rivers",
+                &["river_name text pk", "length_km real", "country text"],
+            ),
+            typed(
+                "regions",
+                &["region_name text pk", "capital text", "population integer"],
+            ),
+        ],
+        &[
+            ("rivers", "river_name", "Red"),
+            ("regions", "region_name", "North"),
+            ("regions", "capital", "Oslo"),
+        ],
+    );
+    let confidence = |q: &str| {
+        let p = plan(q, &idx, &PlanOptions::default()).expect(q);
+        (p.confidence, p.reasons)
+    };
+    // A size superlative over a text column; a number compared with a word; "where" with
+    // no column that says where.
+    for q in [
+        "What is the largest capital?",
+        "How many rivers are longer than Red?",
+        "Where is the longest river?",
+    ] {
+        let (c, why) = confidence(q);
+        assert!(c < 0.9, "{q}: {c} {why:?}");
+    }
+    let (_, why) = confidence("Where is the longest river?");
+    assert!(why.iter().any(|w| w.contains("where")), "{why:?}");
+    let (c, why) = confidence("Which country has the longest river?");
+    assert!(c >= 0.9, "{c} {why:?}");
+}
