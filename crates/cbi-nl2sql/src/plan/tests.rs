@@ -278,6 +278,7 @@ fn people() -> SchemaIndex {
                     "ApproverID integer",
                     "EmployeeID integer!",
                     "LeaveType text!",
+                    "StartDate date!",
                 ],
             ),
         ],
@@ -523,4 +524,24 @@ fn senseless_readings_are_not_sure() {
     assert!(why.iter().any(|w| w.contains("where")), "{why:?}");
     let (c, why) = confidence("Which country has the longest river?");
     assert!(c >= 0.9, "{c} {why:?}");
+}
+
+/// A time scope dates the events that point at the subject (an employee's leave), not the
+/// subject's own date (the hire date).
+#[test]
+fn time_scopes_date_the_subjects_events() {
+    check(
+        &people(),
+        "How many different employees called in sick in 2025?",
+        "SELECT COUNT(DISTINCT Employees.EmployeeID) FROM Employees \
+         JOIN LeaveRequests ON LeaveRequests.EmployeeID = Employees.EmployeeID \
+         WHERE LeaveRequests.StartDate >= '2025-01-01' AND LeaveRequests.StartDate < '2026-01-01' \
+         AND LeaveRequests.LeaveType = 'Sick'",
+    );
+    check(
+        &people(),
+        "How many employees were hired in 2025?",
+        "SELECT COUNT(*) FROM Employees WHERE Employees.HireDate >= '2025-01-01' \
+         AND Employees.HireDate < '2026-01-01'",
+    );
 }

@@ -151,17 +151,54 @@ impl Planner<'_> {
                 }
             }
         }
-        for group in [measures, others] {
-            if let Some(hit) = self.date_in_or_near(&group) {
+        if let Some(hit) = self.date_in_or_near(&measures, None) {
+            return Some(hit);
+        }
+        // "accounts that made the most API calls in May": the rows that point at the subject
+        // (usage events of an account) are the events a time scope dates, not the subject's
+        // own signup date.
+        if let Some(s) = self.subject {
+            let facts = self.fact_tables(s);
+            if let Some(hit) = self.date_in_or_near(&facts, Some(s)) {
                 return Some(hit);
             }
         }
-        None
+        self.date_in_or_near(&others, None)
+    }
+
+    /// Tables in play (named, or holding a named value or column) that point at the subject:
+    /// its events.
+    fn fact_tables(&self, subject: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for m in self.ments {
+            let named = m
+                .tables()
+                .chain(m.columns().map(|(t, _, _)| t))
+                .chain(m.values.iter().map(|v| v.table));
+            for t in named {
+                let points_at_subject = self
+                    .idx
+                    .graph
+                    .edges
+                    .iter()
+                    .any(|e| e.a == t && e.b == subject);
+                if t != subject && points_at_subject && !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        out
     }
 
     /// The first temporal column of these tables, else of a table they point to (order_items
     /// → orders.order_date), else of one pointing at them.
-    pub(super) fn date_in_or_near(&self, tables: &[usize]) -> Option<(usize, usize)> {
+    /// `skip`: a table whose dates are not wanted among the neighbours (the subject, when
+    /// these are its events).
+    pub(super) fn date_in_or_near(
+        &self,
+        tables: &[usize],
+        skip: Option<usize>,
+    ) -> Option<(usize, usize)> {
         for &t in tables {
             if let Some(&c) = self.idx.tables[t].temporal.first() {
                 return Some((t, c));
@@ -177,6 +214,9 @@ impl Planner<'_> {
                 } else {
                     continue;
                 };
+                if Some(other) == skip {
+                    continue;
+                }
                 if let Some(&c) = self.idx.tables[other].temporal.first() {
                     if e.a == t {
                         best = Some((other, c));
