@@ -400,6 +400,7 @@ impl<'a> Planner<'a> {
         self.pass_unexplained();
         self.how_much_is_money();
         self.count_grouped_rows();
+        self.rank_subject_by_measure();
         self.order_top_n_by_measure();
         self.show_ranked_measure();
         self.contradictory_filters();

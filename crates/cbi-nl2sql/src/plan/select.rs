@@ -549,6 +549,35 @@ impl Planner<'_> {
         });
     }
 
+    /// "Top 5 campaigns by total spend": a top-N of a table whose only answer is a measure
+    /// ranks the table's rows by it, each shown by its label beside the measure.
+    pub(super) fn rank_subject_by_measure(&mut self) {
+        if self.limit.is_none_or(|n| n <= 1)
+            || !self.group.is_empty()
+            || self.select.is_empty()
+            || !self.select.iter().all(|s| s.expr.is_aggregate())
+        {
+            return;
+        }
+        let Some(s) = self.subject else { return };
+        // The subject must be named in the question, not only implied by the measure.
+        let named = self.ments.iter().any(|m| m.tables().any(|t| t == s));
+        if !named {
+            return;
+        }
+        let measures = std::mem::take(&mut self.select);
+        self.group_by_table(s);
+        self.select.extend(measures);
+        if self.order.is_empty() {
+            if let Some(m) = self.select.iter().find(|s| s.expr.is_aggregate()) {
+                self.order.push(OrderItem {
+                    expr: m.expr.clone(),
+                    desc: !self.has_word("bottom"),
+                });
+            }
+        }
+    }
+
     /// "The 5 campaigns with the most leads": a ranking of several shows what it ranks by,
     /// so the reader sees why each row is there.
     pub(super) fn show_ranked_measure(&mut self) {

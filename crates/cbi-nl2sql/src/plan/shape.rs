@@ -764,9 +764,18 @@ impl Planner<'_> {
                     } else {
                         // "Which brand sold the most units?": a quantity from another table than
                         // the thing asked about is summed per that thing.
+                        // "Which 3 employees logged the most overtime hours?": the same for
+                        // a quantity of the subject's events (rows that point at it).
+                        let head = self.head_column(i);
+                        // Only "most"/"least" accumulate: "the biggest bonus" is one bonus.
+                        let of_events = head.is_none()
+                            && matches!(w.as_str(), "most" | "least" | "fewest")
+                            && self.subject.is_some_and(|s| {
+                                s != t && self.idx.graph.edges.iter().any(|e| e.a == t && e.b == s)
+                            });
                         let per_head = agg.is_none()
                             && self.is_measure_column(t, c)
-                            && self.head_column(i).is_some_and(|(_, ht, _)| ht != t);
+                            && (head.is_some_and(|(_, ht, _)| ht != t) || of_events);
                         let e = match agg {
                             Some(f) => Expr::agg(f, col),
                             None if per_head => Expr::agg(AggFunc::Sum, col),

@@ -545,3 +545,48 @@ fn time_scopes_date_the_subjects_events() {
          AND Employees.HireDate < '2026-01-01'",
     );
 }
+
+fn campaigns() -> SchemaIndex {
+    keyed_index(
+        vec![
+            typed("campaigns", &["cmp_id integer pk", "cmp_nm text!"]),
+            typed(
+                "ad_spend_daily",
+                &[
+                    "spend_dt date!",
+                    "cmp_id integer!",
+                    "clicks integer",
+                    "amt_usd real",
+                ],
+            ),
+        ],
+        &[("ad_spend_daily.cmp_id", "campaigns.cmp_id")],
+        &[],
+    )
+}
+
+/// "Top 5 campaigns by total spend" ranks the campaigns, each shown by its name.
+#[test]
+fn top_n_of_a_table_by_a_measure_ranks_its_rows() {
+    check(
+        &campaigns(),
+        "Top 5 campaigns by total spend",
+        "SELECT campaigns.cmp_nm, SUM(ad_spend_daily.amt_usd) FROM campaigns \
+         JOIN ad_spend_daily ON ad_spend_daily.cmp_id = campaigns.cmp_id \
+         GROUP BY campaigns.cmp_id, campaigns.cmp_nm \
+         ORDER BY SUM(ad_spend_daily.amt_usd) DESC LIMIT 5",
+    );
+}
+
+/// "the most clicks" of a campaign's daily rows accumulates them; "the biggest" is one row.
+#[test]
+fn most_of_the_subjects_events_is_their_sum() {
+    check(
+        &campaigns(),
+        "Which 3 campaigns got the most clicks?",
+        "SELECT campaigns.cmp_nm, SUM(ad_spend_daily.clicks) FROM campaigns \
+         JOIN ad_spend_daily ON ad_spend_daily.cmp_id = campaigns.cmp_id \
+         GROUP BY campaigns.cmp_id, campaigns.cmp_nm \
+         ORDER BY SUM(ad_spend_daily.clicks) DESC LIMIT 3",
+    );
+}
