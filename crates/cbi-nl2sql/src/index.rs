@@ -411,6 +411,35 @@ impl SchemaIndex {
         }
     }
 
+    /// The columns whose name ends with this word after a qualifier (`AnnualSalary` for
+    /// "salary"), when they all have one name (the same column in several tables) and no
+    /// table is named by the word; empty otherwise.
+    pub fn columns_by_head(&self, lemma: &str) -> Vec<Element> {
+        if lemma.len() < 3
+            || crate::lexicon::is_role_word(lemma)
+            || self
+                .tables
+                .iter()
+                .any(|t| t.words.last().is_some_and(|w| w == lemma))
+        {
+            return Vec::new();
+        }
+        let mut name: Option<&Vec<String>> = None;
+        let mut found = Vec::new();
+        for (t, info) in self.tables.iter().enumerate() {
+            for (c, words) in info.column_words.iter().enumerate() {
+                if words.len() >= 2 && words.last().is_some_and(|w| w == lemma) {
+                    if name.is_some_and(|n| n != words) {
+                        return Vec::new();
+                    }
+                    name = Some(words);
+                    found.push(Element::Column(t, c));
+                }
+            }
+        }
+        found
+    }
+
     /// Phrases whose words are exactly this set of lemmas (any order).
     pub fn lookup(&self, lemmas: &[&str]) -> &[usize] {
         let mut v: Vec<&str> = lemmas.to_vec();

@@ -72,6 +72,7 @@ struct Lexicon {
     head: HashSet<&'static str>,
     synonym: HashMap<&'static str, Vec<&'static str>>,
     location: HashSet<&'static str>,
+    role: HashSet<&'static str>,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -132,6 +133,7 @@ impl Lexicon {
                 "filter-cue" => lx.filter_cue.extend(words()),
                 "head" => lx.head.extend(words()),
                 "location" => lx.location.extend(words()),
+                "role" => lx.role.extend(words()),
                 "synonym" => {
                     lx.synonym.insert(key, words().collect());
                 }
@@ -212,6 +214,12 @@ pub fn is_location_word(w: &str) -> bool {
     LEXICON.location.contains(w)
 }
 
+/// A word that says what kind of value a column holds (`number`, `date`, `name`), not what it
+/// is about.
+pub fn is_role_word(w: &str) -> bool {
+    LEXICON.role.contains(w)
+}
+
 /// Everyday synonyms of words that name things in databases, for words the schema does not
 /// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
 pub fn synonyms(w: &str) -> &'static [&'static str] {
@@ -242,7 +250,8 @@ mod tests {
                         "[filter-cue]",
                         "[head]",
                         "[synonym]",
-                        "[location]"
+                        "[location]",
+                        "[role]"
                     ]
                     .contains(&section),
                     "unknown section {section}"
@@ -342,5 +351,6 @@ mod tests {
         assert_eq!(synonyms("surname"), &["last", "name"]);
         assert!(synonyms("revenues").is_empty());
         assert!(is_location_word("country") && !is_location_word("name"));
+        assert!(is_role_word("number") && !is_role_word("salary"));
     }
 }

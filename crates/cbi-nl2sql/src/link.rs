@@ -382,6 +382,15 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
                 found = word_mention(i, lookup_scaled(idx, syn, 0.9), false);
             }
         }
+        // "salary" for `AnnualSalary`: the last word of exactly one column's name.
+        if found.is_none()
+            && tok.kind == TokenKind::Word
+            && !STOP.contains(&tok.lemma.as_str())
+            && !GLUE.contains(&tok.lemma.as_str())
+        {
+            let heads = idx.columns_by_head(&tok.lemma);
+            found = word_mention(i, heads.into_iter().map(|e| (e, 0.8)).collect(), false);
+        }
         // "custmers": one typo away from a schema word.
         if found.is_none()
             && tok.kind == TokenKind::Word
@@ -636,6 +645,9 @@ mod tests {
                         "order_id integer pk",
                         "status text!",
                         "shipped_at timestamp",
+                        "handling_fee real",
+                        "tracking_number text",
+                        "zipcode text",
                     ],
                 ),
                 typed("returns", &["return_id integer pk", "order_id integer"]),
@@ -693,6 +705,21 @@ mod tests {
                 "opening date → warehouses.wh_opened_dt",
                 "warehouses → warehouses",
             ],
+        );
+    }
+
+    /// A column's last word names it when no other column ends with it, unless that word
+    /// only says what kind of value it is ("number").
+    #[test]
+    fn head_nouns_and_run_together_names() {
+        check(
+            "fee of orders",
+            &["fee → orders.handling_fee", "orders → orders"],
+        );
+        check("number of orders", &["orders → orders"]);
+        check(
+            "orders by zip code",
+            &["orders → orders", "zip code → orders.zipcode"],
         );
     }
 }

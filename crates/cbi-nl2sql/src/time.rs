@@ -200,6 +200,19 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                     }
                 }
             }
+            // "H1 2025", "the second half of 2024"
+            if let Some((h, words)) = half_before(toks, i) {
+                if let Some(a) = date(y, if h == 1 { 1 } else { 7 }, 1) {
+                    if let Some(b) = add_months(a, 6) {
+                        let mut lo = i - words;
+                        if lo > 0 && matches!(w(lo - 1), "in" | "during" | "for" | "of" | "the") {
+                            lo -= 1;
+                        }
+                        range = Some(((a, b), (lo..=i).collect()));
+                        continue;
+                    }
+                }
+            }
             let (a, b) = match prev {
                 "since" | "after" => {
                     let from = if prev == "since" {
@@ -393,6 +406,30 @@ fn quarter_before(toks: &[Token], i: usize) -> Option<(u32, usize)> {
     (1..=4).contains(&q).then_some((q, words))
 }
 
+/// The half-year named right before token `i` (a year): "H1", "first half of", "second
+/// half": which half, and how many words name it.
+fn half_before(toks: &[Token], i: usize) -> Option<(u32, usize)> {
+    let w = |k: usize| toks.get(k).map_or("", |t| t.lemma.as_str());
+    let prev = w(i.checked_sub(1)?);
+    if let Some(h) = prev.strip_prefix('h').and_then(|d| d.parse::<u32>().ok()) {
+        return (1..=2).contains(&h).then_some((h, 1));
+    }
+    let (hw, half) = if prev == "of" {
+        (w(i.checked_sub(3)?), w(i - 2))
+    } else {
+        (w(i.checked_sub(2)?), prev)
+    };
+    if half != "half" {
+        return None;
+    }
+    let h = match hw {
+        "first" | "1st" => 1,
+        "second" | "2nd" | "last" => 2,
+        _ => return None,
+    };
+    Some((h, if prev == "of" { 3 } else { 2 }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,6 +492,12 @@ mod tests {
             "[2024-11-25,2024-12-07)",
         );
         check("orders on 2024-03-01", "[2024-03-01,2024-03-02)");
+        check("churn in the first half of 2025", "[2025-01-01,2025-07-01)");
+        check(
+            "terminations in the second half of 2024",
+            "[2024-07-01,2025-01-01)",
+        );
+        check("won revenue in H2 2024", "[2024-07-01,2025-01-01)");
         check("orders before 2024-03-01", "[0001-01-01,2024-03-01)");
         check("revenue in Q3 2023", "[2023-07-01,2023-10-01)");
         check(

@@ -122,6 +122,8 @@ pub struct Prediction {
     /// How sure the predictor is, in `[0, 1]`, if it says.
     pub confidence: Option<f64>,
     pub kind: Option<AnswerKind>,
+    /// Why it is as sure as it says, when it says.
+    pub reasons: Vec<String>,
 }
 
 impl Prediction {
@@ -283,6 +285,7 @@ impl Predictor for Engine {
                 sql: r.sql,
                 usage: r.usage,
                 confidence: Some(f64::from(r.confidence)),
+                reasons: r.reasons,
                 kind: if r.verified {
                     Some(AnswerKind::Verified)
                 } else if r.clarification.is_some() {

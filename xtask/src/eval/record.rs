@@ -47,6 +47,9 @@ pub struct Record {
     pub confidence: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<AnswerKind>,
+    /// Why the predictor is as sure as it says (the embedded generator's penalties).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 impl Record {
@@ -230,6 +233,7 @@ mod tests {
             completion_tokens: 0,
             confidence: None,
             kind: None,
+            reasons: Vec::new(),
         }
     }
 

@@ -712,6 +712,7 @@ mod tests {
             completion_tokens: 100,
             confidence: None,
             kind: None,
+            reasons: Vec::new(),
         }
     }
 

@@ -228,6 +228,7 @@ pub async fn run_unit(
             completion_tokens: prediction.usage.completion_tokens,
             confidence: prediction.confidence,
             kind: prediction.kind,
+            reasons: prediction.reasons,
         })?;
     }
     Ok(())
