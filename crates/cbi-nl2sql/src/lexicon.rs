@@ -73,6 +73,7 @@ struct Lexicon {
     synonym: HashMap<&'static str, Vec<&'static str>>,
     location: HashSet<&'static str>,
     role: HashSet<&'static str>,
+    averaged: HashSet<&'static str>,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -134,6 +135,7 @@ impl Lexicon {
                 "head" => lx.head.extend(words()),
                 "location" => lx.location.extend(words()),
                 "role" => lx.role.extend(words()),
+                "averaged" => lx.averaged.extend(words()),
                 "synonym" => {
                     lx.synonym.insert(key, words().collect());
                 }
@@ -220,6 +222,12 @@ pub fn is_role_word(w: &str) -> bool {
     LEXICON.role.contains(w)
 }
 
+/// A word of a measure column whose values are averaged, not added, per group (`price`,
+/// `rate`, `score`).
+pub fn is_averaged_word(w: &str) -> bool {
+    LEXICON.averaged.contains(w)
+}
+
 /// Everyday synonyms of words that name things in databases, for words the schema does not
 /// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
 pub fn synonyms(w: &str) -> &'static [&'static str] {
@@ -251,7 +259,8 @@ mod tests {
                         "[head]",
                         "[synonym]",
                         "[location]",
-                        "[role]"
+                        "[role]",
+                        "[averaged]"
                     ]
                     .contains(&section),
                     "unknown section {section}"
@@ -352,5 +361,6 @@ mod tests {
         assert!(synonyms("revenues").is_empty());
         assert!(is_location_word("country") && !is_location_word("name"));
         assert!(is_role_word("number") && !is_role_word("salary"));
+        assert!(is_averaged_word("price") && !is_averaged_word("revenue"));
     }
 }

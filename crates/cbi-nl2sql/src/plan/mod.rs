@@ -399,6 +399,7 @@ impl<'a> Planner<'a> {
         self.pass_tables();
         self.pass_unexplained();
         self.how_much_is_money();
+        self.total_measures_by_group();
         self.count_grouped_rows();
         self.rank_subject_by_measure();
         self.order_top_n_by_measure();

@@ -320,6 +320,41 @@ impl Planner<'_> {
         }
     }
 
+    /// "MRR by plan name", "tax per currency": a measure column shown beside a grouping
+    /// ("by", "per") is totalled per group (averaged when it is a price, rate or score), never
+    /// listed row by row.
+    pub(super) fn total_measures_by_group(&mut self) {
+        let measured = self.select.iter().any(|s| s.expr.is_aggregate())
+            || self.order.iter().any(|o| o.expr.is_aggregate())
+            || !self.having.is_empty();
+        if self.group.is_empty() || measured || !(self.has_word("by") || self.has_word("per")) {
+            return;
+        }
+        for k in 0..self.select.len() {
+            let Expr::Column(r) = &self.select[k].expr else {
+                continue;
+            };
+            if self.group.contains(&self.select[k].expr) {
+                continue;
+            }
+            let Some(t) = self.idx.aug.schema.table_index(&r.table) else {
+                continue;
+            };
+            let Some(c) = self.idx.table(t).column_index(&r.column) else {
+                continue;
+            };
+            if !self.is_measure_column(t, c) {
+                continue;
+            }
+            let averaged = self.idx.tables[t].column_words[c]
+                .iter()
+                .any(|w| is_averaged_word(w));
+            let f = if averaged { AggFunc::Avg } else { AggFunc::Sum };
+            let col = self.select[k].expr.clone();
+            self.select[k].expr = Expr::agg(f, col);
+        }
+    }
+
     /// "Leads created per month", "parcel count per warehouse": rows grouped with nothing
     /// measured are counted — a grouping never shows bare columns alone.
     pub(super) fn count_grouped_rows(&mut self) {

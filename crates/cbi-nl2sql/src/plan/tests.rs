@@ -590,3 +590,43 @@ fn most_of_the_subjects_events_is_their_sum() {
          ORDER BY SUM(ad_spend_daily.clicks) DESC LIMIT 3",
     );
 }
+
+/// A measure shown beside a grouping is totalled per group (a price is averaged).
+#[test]
+fn measures_by_a_grouping_are_totalled() {
+    let idx = keyed_index(
+        vec![
+            typed(
+                "plans",
+                &[
+                    "plan_id integer pk",
+                    "plan_name text!",
+                    "tier text",
+                    "list_price real",
+                ],
+            ),
+            typed(
+                "subscriptions",
+                &[
+                    "subscription_id integer pk",
+                    "plan_id integer!",
+                    "mrr_usd real",
+                    "status text!",
+                ],
+            ),
+        ],
+        &[("subscriptions.plan_id", "plans.plan_id")],
+        &[],
+    );
+    check(
+        &idx,
+        "Show MRR by plan name.",
+        "SELECT plans.plan_name, SUM(subscriptions.mrr_usd) FROM subscriptions \
+         JOIN plans ON plans.plan_id = subscriptions.plan_id GROUP BY plans.plan_name",
+    );
+    check(
+        &idx,
+        "List price by tier",
+        "SELECT plans.tier, AVG(plans.list_price) FROM plans GROUP BY plans.tier",
+    );
+}
