@@ -74,6 +74,7 @@ struct Lexicon {
     location: HashSet<&'static str>,
     role: HashSet<&'static str>,
     averaged: HashSet<&'static str>,
+    category: HashSet<&'static str>,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -136,6 +137,7 @@ impl Lexicon {
                 "location" => lx.location.extend(words()),
                 "role" => lx.role.extend(words()),
                 "averaged" => lx.averaged.extend(words()),
+                "category" => lx.category.extend(words()),
                 "synonym" => {
                     lx.synonym.insert(key, words().collect());
                 }
@@ -228,6 +230,11 @@ pub fn is_averaged_word(w: &str) -> bool {
     LEXICON.averaged.contains(w)
 }
 
+/// The last word of a column that sorts rows into kinds (`type`, `status`, `tier`).
+pub fn is_category_word(w: &str) -> bool {
+    LEXICON.category.contains(w)
+}
+
 /// Everyday synonyms of words that name things in databases, for words the schema does not
 /// use itself ("nations" for a `country` table). Each maps to the words to look up instead.
 pub fn synonyms(w: &str) -> &'static [&'static str] {
@@ -260,7 +267,8 @@ mod tests {
                         "[synonym]",
                         "[location]",
                         "[role]",
-                        "[averaged]"
+                        "[averaged]",
+                        "[category]"
                     ]
                     .contains(&section),
                     "unknown section {section}"
@@ -362,5 +370,6 @@ mod tests {
         assert!(is_location_word("country") && !is_location_word("name"));
         assert!(is_role_word("number") && !is_role_word("salary"));
         assert!(is_averaged_word("price") && !is_averaged_word("revenue"));
+        assert!(is_category_word("type") && !is_category_word("age"));
     }
 }

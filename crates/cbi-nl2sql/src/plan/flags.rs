@@ -14,6 +14,13 @@ const FLAG_LAST_WORDS: &[&str] = &["flag", "yn"];
 /// Words that, right before an event's word, say the event happened ("have closed", "were
 /// delivered").
 const HAPPENED_WORDS: &[&str] = &["have", "has", "be", "been", "already"];
+/// Words that, right before a column's name, say the row has no value there ("no sales
+/// owner", "without a manager").
+const NONE_WORDS: &[&str] = &["no", "without"];
+/// Words between such a word and the column's name.
+const ARTICLES: &[&str] = &["a", "an", "any", "the"];
+/// Verbs of having, after a negation ("doesn't have a manager").
+const HAVE_WORDS: &[&str] = &["have", "has", "had"];
 
 impl Planner<'_> {
     /// Whether column `c` of table `t` is a yes/no flag stored as a number or a boolean.
@@ -85,19 +92,35 @@ impl Planner<'_> {
             }
             let tok = &self.toks[m.start];
             // The event ends the clause: "have closed?", not "have shipped from SIN1".
+            let after = if self.lemma(m.end) == "yet" {
+                m.end + 1
+            } else {
+                m.end
+            };
             let last = self
                 .toks
-                .get(m.end)
+                .get(after)
                 .is_none_or(|t| t.kind == crate::text::TokenKind::Punct);
             if !tok.norm.ends_with("ed") || !last {
                 continue;
             }
-            let mut k = m.start - 1;
-            let negated = self.lemma(k) == "not" || self.lemma(k) == "never";
-            if negated && k > 0 {
+            // Back over "have", "been", "not" ("haven't been shipped"): at least one word
+            // of having happened.
+            let mut k = m.start;
+            let mut negated = false;
+            let mut happened = false;
+            while k > 0 && m.start - k < 4 {
+                let w = self.lemma(k - 1);
+                if w == "not" || w == "never" {
+                    negated = true;
+                } else if HAPPENED_WORDS.contains(&w) {
+                    happened = true;
+                } else {
+                    break;
+                }
                 k -= 1;
             }
-            if !HAPPENED_WORDS.contains(&self.lemma(k)) {
+            if !happened {
                 continue;
             }
             let Some(Element::Column(t, c)) = m.best_element() else {
@@ -139,5 +162,46 @@ impl Planner<'_> {
             t.number()
                 .is_some_and(|n| (1900.0..2100.0).contains(&n) && n.fract() == 0.0)
         })
+    }
+
+    /// "accounts with no sales owner", "leads without a score", "who doesn't have a manager":
+    /// rows with no value in the column named.
+    pub(super) fn missing_values(&mut self) {
+        for mi in 0..self.ments.len() {
+            let m = &self.ments[mi];
+            if self.used[mi] || m.is_value() {
+                continue;
+            }
+            let Some(Element::Column(t, c)) = m.best_element() else {
+                continue;
+            };
+            let mut k = m.start;
+            while k > 0 && ARTICLES.contains(&self.lemma(k - 1)) {
+                k -= 1;
+            }
+            let none = k > 0 && NONE_WORDS.contains(&self.lemma(k - 1));
+            let not_have = k > 1
+                && HAVE_WORDS.contains(&self.lemma(k - 1))
+                && matches!(self.lemma(k - 2), "not" | "never");
+            if !(none || not_have) {
+                continue;
+            }
+            self.used[mi] = true;
+            for j in k.saturating_sub(2)..m.start {
+                if matches!(
+                    self.lemma(j),
+                    "no" | "without" | "not" | "never" | "have" | "has" | "had"
+                ) {
+                    self.cue[j] = true;
+                }
+            }
+            self.filters.push(Condition::IsNull {
+                expr: self.col_expr(t, c),
+                negated: false,
+            });
+            if !self.tables.contains(&t) && self.subject != Some(t) {
+                self.tables.push(t);
+            }
+        }
     }
 }

@@ -388,6 +388,7 @@ impl<'a> Planner<'a> {
         self.pass_time();
         self.flag_adjectives();
         self.events_that_happened();
+        self.missing_values();
         self.pass_order();
         self.pass_group();
         self.pass_superlatives();

@@ -310,14 +310,25 @@ impl Planner<'_> {
     /// exactly one does.
     pub(super) fn money_column(&self, t: usize) -> Option<usize> {
         let words = &self.idx.tables[t].column_words;
-        let mut hits = (0..words.len()).filter(|&c| {
-            self.is_measure_column(t, c)
-                && words[c].iter().any(|w| MONEY_WORDS.contains(&w.as_str()))
-        });
-        match (hits.next(), hits.next()) {
-            (Some(c), None) => Some(c),
-            _ => None,
+        let hits: Vec<usize> = (0..words.len())
+            .filter(|&c| {
+                self.is_measure_column(t, c)
+                    && words[c].iter().any(|w| MONEY_WORDS.contains(&w.as_str()))
+            })
+            .collect();
+        if let [c] = hits.as_slice() {
+            return Some(*c);
         }
+        // Several (subtotal, tax, total): the one that says it is the whole amount.
+        for whole in ["total", "amount"] {
+            let mut named = hits
+                .iter()
+                .filter(|&&c| words[c].first().is_some_and(|w| w == whole));
+            if let (Some(&c), None) = (named.next(), named.next()) {
+                return Some(c);
+            }
+        }
+        None
     }
 
     /// "MRR by plan name", "tax per currency": a measure column shown beside a grouping
@@ -410,11 +421,35 @@ impl Planner<'_> {
                     .unwrap_or(false),
                 _ => false,
             });
+        // "How much were the exceptions in total?": the one amount shown, summed.
+        if let [
+            SelectItem {
+                expr: Expr::Column(r),
+                ..
+            },
+        ] = self.select.as_slice()
+        {
+            let measure = self.idx.aug.schema.table_index(&r.table).is_some_and(|t| {
+                self.idx
+                    .table(t)
+                    .column_index(&r.column)
+                    .is_some_and(|c| self.is_measure_column(t, c))
+            });
+            if measure && self.group.is_empty() && self.order.is_empty() {
+                let col = self.select[0].expr.clone();
+                self.select[0].expr = Expr::agg(AggFunc::Sum, col);
+                return;
+            }
+        }
         if !self.defaulted_select && !only_labels {
             return;
         }
-        let Some(s) = self.subject else { return };
-        let Some(c) = self.money_column(s) else {
+        let money = self.subject.and_then(|s| Some((s, self.money_column(s)?)));
+        let Some((s, c)) = money else {
+            self.penalize(
+                0.6,
+                "\"how much\" asks for an amount, and no one money column is it",
+            );
             return;
         };
         self.select = vec![SelectItem {

@@ -453,9 +453,13 @@ impl Planner<'_> {
                     for k in i..s {
                         self.cue[k] = true;
                     }
-                    // Rows of the table are the groups: its key keeps equal names apart.
+                    // Rows of the table are the groups: its key keeps equal names apart (a
+                    // type or status column groups by its values).
+                    let kinds = self.idx.tables[ht].column_words[hc]
+                        .last()
+                        .is_some_and(|w| is_category_word(w));
                     if let Some(pk) = self.idx.tables[t].pk {
-                        if ht == t && hc != pk {
+                        if ht == t && hc != pk && !kinds {
                             let k = self.col_expr(t, pk);
                             if !self.group.contains(&k) {
                                 self.group.push(k);

@@ -630,3 +630,58 @@ fn measures_by_a_grouping_are_totalled() {
         "SELECT plans.tier, AVG(plans.list_price) FROM plans GROUP BY plans.tier",
     );
 }
+
+fn exceptions() -> SchemaIndex {
+    index(
+        vec![typed(
+            "delivery_exceptions",
+            &[
+                "exc_id integer pk",
+                "exc_type_cd text!",
+                "exc_resolution_cd text",
+                "exc_owner text",
+                "exc_subtotal_usd real",
+                "exc_tax_usd real",
+                "exc_total_usd real",
+            ],
+        )],
+        &[],
+    )
+}
+
+/// "no X", "without X", "doesn't have X": rows with no value in X.
+#[test]
+fn missing_values_are_null() {
+    check(
+        &exceptions(),
+        "How many exceptions have no owner?",
+        "SELECT COUNT(*) FROM delivery_exceptions WHERE delivery_exceptions.exc_owner IS NULL",
+    );
+    check(
+        &exceptions(),
+        "How many exceptions don't have an owner?",
+        "SELECT COUNT(*) FROM delivery_exceptions WHERE delivery_exceptions.exc_owner IS NULL",
+    );
+}
+
+/// "For each exception type" groups by the type's values, not by each exception.
+#[test]
+fn each_kind_groups_by_its_values() {
+    check(
+        &exceptions(),
+        "For each exception type, how many exceptions have no resolution code?",
+        "SELECT delivery_exceptions.exc_type_cd, COUNT(*) FROM delivery_exceptions \
+         WHERE delivery_exceptions.exc_resolution_cd IS NULL \
+         GROUP BY delivery_exceptions.exc_type_cd",
+    );
+}
+
+/// Of several money columns (subtotal, tax, total), "how much" sums the total.
+#[test]
+fn how_much_sums_the_total_of_several_money_columns() {
+    check(
+        &exceptions(),
+        "How much were the exceptions in total?",
+        "SELECT SUM(delivery_exceptions.exc_total_usd) FROM delivery_exceptions",
+    );
+}
