@@ -362,6 +362,8 @@ impl<'a> Planner<'a> {
                     && self.mention_at(i).is_none()
                     // "along with", "together with" continue the list of things asked for.
                     && !(self.lemma(i) == "with" && matches!(self.lemma(i.wrapping_sub(1)), "along" | "together"))
+                    // "with their hire dates": more to show, not a condition.
+                    && !(self.lemma(i) == "with" && matches!(self.lemma(i + 1), "their" | "its"))
             })
             .unwrap_or(self.toks.len())
     }
@@ -397,6 +399,7 @@ impl<'a> Planner<'a> {
         self.pass_agg_lists();
         self.pass_aggregates();
         self.pass_select();
+        self.label_before_with_their();
         self.pass_tables();
         self.pass_unexplained();
         self.how_much_is_money();

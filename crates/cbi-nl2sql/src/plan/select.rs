@@ -366,6 +366,46 @@ impl Planner<'_> {
         }
     }
 
+    /// "List all IT support specialists with their hire dates": the rows listed are shown by
+    /// their label, then what comes "with their" (or "with its").
+    pub(super) fn label_before_with_their(&mut self) {
+        let Some(w) = self
+            .has_phrase(&["with", "their"])
+            .or_else(|| self.has_phrase(&["with", "its"]))
+        else {
+            return;
+        };
+        let Some(s) = self.subject else { return };
+        // The subject must be what is listed before "with": no column asked for up front.
+        let asked_before = self
+            .ments
+            .iter()
+            .any(|m| m.end <= w && m.has_column() && !m.is_value() && !m.has_table());
+        if asked_before || !self.group.is_empty() {
+            return;
+        }
+        if self.select.iter().any(|i| i.expr.is_aggregate()) {
+            return;
+        }
+        let labels = self.label_exprs(s);
+        if labels.is_empty()
+            || labels
+                .iter()
+                .any(|l| self.select.iter().any(|i| &i.expr == l))
+        {
+            return;
+        }
+        for (k, l) in labels.into_iter().enumerate() {
+            self.select.insert(
+                k,
+                SelectItem {
+                    expr: l,
+                    alias: None,
+                },
+            );
+        }
+    }
+
     /// "Leads created per month", "parcel count per warehouse": rows grouped with nothing
     /// measured are counted — a grouping never shows bare columns alone.
     pub(super) fn count_grouped_rows(&mut self) {

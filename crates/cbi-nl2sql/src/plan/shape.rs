@@ -567,9 +567,11 @@ impl Planner<'_> {
                     let after_sup = self.toks.get(i + 1).is_some_and(|t| {
                         superlative(&t.lemma).is_some() || implied_column(&t.lemma).is_some()
                     });
-                    let noun_after = self
-                        .mention_after(i + 1, &[])
-                        .is_some_and(|m| self.ments[m].has_table());
+                    // "which 3 cities": the things counted, a table or a column's values.
+                    let noun_after = self.mention_after(i + 1, &[]).is_some_and(|m| {
+                        self.ments[m].has_table()
+                            || (matches!(before, "which" | "what") && self.ments[m].has_column())
+                    });
                     // "the 3 countries …", "which 3 employees …"
                     let counted_noun = matches!(before, "the" | "which" | "what") && noun_after;
                     if v >= 1.0 && v.fract() == 0.0 && (after_sup || counted_noun) {

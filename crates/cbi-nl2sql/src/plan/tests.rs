@@ -685,3 +685,24 @@ fn how_much_sums_the_total_of_several_money_columns() {
         "SELECT SUM(delivery_exceptions.exc_total_usd) FROM delivery_exceptions",
     );
 }
+
+/// "with their X" adds X to what is shown, after the rows' label; it is no condition.
+#[test]
+fn with_their_shows_more() {
+    check(
+        &people(),
+        "List all employees with their hire dates",
+        "SELECT Employees.FirstName, Employees.HireDate FROM Employees",
+    );
+}
+
+/// "Which 3 statuses …": a number before a column's values is a top-N of them.
+#[test]
+fn which_n_values_is_a_top_n() {
+    check(
+        &logistics(),
+        "Which 2 statuses have the most shipments?",
+        "SELECT shipments.shp_status, COUNT(*) FROM shipments GROUP BY shipments.shp_status \
+         ORDER BY COUNT(*) DESC LIMIT 2",
+    );
+}
