@@ -150,16 +150,7 @@ impl Planner<'_> {
 impl Planner<'_> {
     /// The type class of a plain column expression, if it is one.
     fn class_of(&self, e: &Expr) -> Option<TypeClass> {
-        let (Expr::Column(r) | Expr::Folded(r)) = e else {
-            return None;
-        };
-        let t = self.idx.aug.schema.table_index(&r.table)?;
-        let c = self
-            .idx
-            .table(t)
-            .columns
-            .iter()
-            .position(|c| c.name == r.column)?;
+        let (t, c) = self.column_of(e)?;
         Some(self.idx.tables[t].column_class[c])
     }
 

@@ -334,6 +334,16 @@ impl Planner<'_> {
     }
 
     /// The columns that name a row of a table: its label (and second label), else its key.
+    /// The `(table, column)` a plain (or folded) column expression reads.
+    pub(super) fn column_of(&self, e: &Expr) -> Option<(usize, usize)> {
+        let (Expr::Column(r) | Expr::Folded(r)) = e else {
+            return None;
+        };
+        let t = self.idx.aug.schema.table_index(&r.table)?;
+        let c = self.idx.table(t).column_index(&r.column)?;
+        Some((t, c))
+    }
+
     pub(super) fn label_exprs(&self, t: usize) -> Vec<Expr> {
         let info = &self.idx.tables[t];
         match (info.display, info.display_extra, info.pk) {

@@ -342,16 +342,11 @@ impl Planner<'_> {
             return;
         }
         for k in 0..self.select.len() {
-            let Expr::Column(r) = &self.select[k].expr else {
-                continue;
-            };
-            if self.group.contains(&self.select[k].expr) {
+            let e = &self.select[k].expr;
+            if !matches!(e, Expr::Column(_)) || self.group.contains(e) {
                 continue;
             }
-            let Some(t) = self.idx.aug.schema.table_index(&r.table) else {
-                continue;
-            };
-            let Some(c) = self.idx.table(t).column_index(&r.column) else {
+            let Some((t, c)) = self.column_of(e) else {
                 continue;
             };
             if !self.is_measure_column(t, c) {
@@ -440,41 +435,21 @@ impl Planner<'_> {
             return;
         }
         let only_labels = !self.select.is_empty()
-            && self.select.iter().all(|item| match &item.expr {
-                Expr::Column(r) => self
-                    .idx
-                    .aug
-                    .schema
-                    .table_index(&r.table)
-                    .and_then(|t| {
-                        let c = self
-                            .idx
-                            .table(t)
-                            .columns
-                            .iter()
-                            .position(|c| c.name == r.column)?;
+            && self.select.iter().all(|item| {
+                matches!(item.expr, Expr::Column(_))
+                    && self.column_of(&item.expr).is_some_and(|(t, c)| {
                         let info = &self.idx.tables[t];
                         let key = info.pk == Some(c)
                             || info.column_words[c].last().is_some_and(|w| w == "id");
-                        Some(key || !info.column_class[c].is_numeric())
+                        key || !info.column_class[c].is_numeric()
                     })
-                    .unwrap_or(false),
-                _ => false,
             });
         // "How much were the exceptions in total?": the one amount shown, summed.
-        if let [
-            SelectItem {
-                expr: Expr::Column(r),
-                ..
-            },
-        ] = self.select.as_slice()
-        {
-            let measure = self.idx.aug.schema.table_index(&r.table).is_some_and(|t| {
-                self.idx
-                    .table(t)
-                    .column_index(&r.column)
-                    .is_some_and(|c| self.is_measure_column(t, c))
-            });
+        if let [item] = self.select.as_slice() {
+            let measure = matches!(item.expr, Expr::Column(_))
+                && self
+                    .column_of(&item.expr)
+                    .is_some_and(|(t, c)| self.is_measure_column(t, c));
             if measure && self.group.is_empty() && self.order.is_empty() {
                 let col = self.select[0].expr.clone();
                 self.select[0].expr = Expr::agg(AggFunc::Sum, col);

@@ -485,26 +485,10 @@ fn strip(mut e: &Expr) -> &Expr {
 mod tests {
     use std::sync::Arc;
 
-    use cbi_types::{ColumnSchema, DatabaseSchema, SqlDialect, TableSchema};
+    use cbi_types::{DatabaseSchema, SqlDialect};
 
+    use crate::fixtures::typed;
     use crate::validate::{ProblemKind, SqlValidator};
-
-    fn table(name: &str, cols: &[&str], key: &[&str]) -> TableSchema {
-        TableSchema {
-            name: name.into(),
-            columns: cols
-                .iter()
-                .map(|c| ColumnSchema {
-                    name: (*c).into(),
-                    data_type: "TEXT".into(),
-                    nullable: true,
-                    ..Default::default()
-                })
-                .collect(),
-            primary_key: key.iter().map(|k| (*k).into()).collect(),
-            ..Default::default()
-        }
-    }
 
     /// The columns reported as ungrouped (as their messages name them), or "ok".
     fn check(sql: &str, expect: &str) {
@@ -517,16 +501,20 @@ mod tests {
                 name: "db".into(),
                 dialect: d,
                 tables: vec![
-                    table(
+                    typed(
                         "orders",
-                        &["id", "customer_id", "region", "amount", "placed_on"],
-                        &["id"],
+                        &[
+                            "id integer pk",
+                            "customer_id",
+                            "region",
+                            "amount",
+                            "placed_on",
+                        ],
                     ),
-                    table("customers", &["id", "name", "region"], &["id"]),
-                    table(
+                    typed("customers", &["id integer pk", "name", "region"]),
+                    typed(
                         "lines",
-                        &["order_id", "line_no", "sku"],
-                        &["order_id", "line_no"],
+                        &["order_id integer pk", "line_no integer pk", "sku"],
                     ),
                 ],
                 relationships: Vec::new(),
