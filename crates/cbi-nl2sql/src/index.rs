@@ -67,6 +67,9 @@ pub struct SchemaIndex {
     /// Text columns that store one label in several spellings ("Retail", "retail ",
     /// "RETAIL"), by `(table, column)`: grouping by them folds case and spaces.
     pub spelled_several_ways: HashSet<(usize, usize)>,
+    /// Last words of multi-word column names → the columns, when they all share one name
+    /// (see [`SchemaIndex::columns_by_head`]).
+    by_head: HashMap<String, Vec<Element>>,
 }
 
 /// Words that never make a phrase on their own.
@@ -398,6 +401,7 @@ impl SchemaIndex {
         }
         let graph = JoinGraph::new(&aug.schema);
         let spelled_several_ways = spelled_several_ways(&aug);
+        let by_head = by_head(&tables);
         SchemaIndex {
             aug,
             tables,
@@ -408,36 +412,15 @@ impl SchemaIndex {
             max_phrase_words,
             graph,
             spelled_several_ways,
+            by_head,
         }
     }
 
     /// The columns whose name ends with this word after a qualifier (`AnnualSalary` for
     /// "salary"), when they all have one name (the same column in several tables) and no
     /// table is named by the word; empty otherwise.
-    pub fn columns_by_head(&self, lemma: &str) -> Vec<Element> {
-        if lemma.len() < 3
-            || crate::lexicon::is_role_word(lemma)
-            || self
-                .tables
-                .iter()
-                .any(|t| t.words.last().is_some_and(|w| w == lemma))
-        {
-            return Vec::new();
-        }
-        let mut name: Option<&Vec<String>> = None;
-        let mut found = Vec::new();
-        for (t, info) in self.tables.iter().enumerate() {
-            for (c, words) in info.column_words.iter().enumerate() {
-                if words.len() >= 2 && words.last().is_some_and(|w| w == lemma) {
-                    if name.is_some_and(|n| n != words) {
-                        return Vec::new();
-                    }
-                    name = Some(words);
-                    found.push(Element::Column(t, c));
-                }
-            }
-        }
-        found
+    pub fn columns_by_head(&self, lemma: &str) -> &[Element] {
+        self.by_head.get(lemma).map_or(&[], Vec::as_slice)
     }
 
     /// Phrases whose words are exactly this set of lemmas (any order).
@@ -636,6 +619,38 @@ fn expand<'w>(words: &'w [String], reading: impl Fn(usize, &'w str) -> &'w str) 
 /// The words a compact key or name ends with (`stuid`, `empno`, `deptcode`); see
 /// [`Naming::compact`].
 const COMPACT_TAILS: &[&str] = &["id", "no", "num", "code", "key"];
+
+/// For [`SchemaIndex::columns_by_head`]: each last word of a multi-word column name that is no
+/// role word and names no table, with its columns when they all have one name (an empty list
+/// when different names end with it).
+fn by_head(tables: &[TableInfo]) -> HashMap<String, Vec<Element>> {
+    let mut heads: HashMap<String, (Vec<String>, Vec<Element>)> = HashMap::new();
+    let mut mixed: HashSet<String> = HashSet::new();
+    for (t, info) in tables.iter().enumerate() {
+        for (c, words) in info.column_words.iter().enumerate() {
+            let Some(last) = words.last().filter(|_| words.len() >= 2) else {
+                continue;
+            };
+            let entry = heads
+                .entry(last.clone())
+                .or_insert_with(|| (words.clone(), Vec::new()));
+            if entry.0 != *words {
+                mixed.insert(last.clone());
+            }
+            entry.1.push(Element::Column(t, c));
+        }
+    }
+    heads
+        .into_iter()
+        .filter(|(w, _)| {
+            w.len() >= 3
+                && !mixed.contains(w)
+                && !crate::lexicon::is_role_word(w)
+                && !tables.iter().any(|t| t.words.last() == Some(w))
+        })
+        .map(|(w, (_, els))| (w, els))
+        .collect()
+}
 
 /// Columns where one normalised value is stored in several spellings that differ only in
 /// case and surrounding spaces.

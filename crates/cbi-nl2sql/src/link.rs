@@ -389,7 +389,7 @@ pub fn link(tokens: &[Token], idx: &SchemaIndex) -> Vec<Mention> {
             && !GLUE.contains(&tok.lemma.as_str())
         {
             let heads = idx.columns_by_head(&tok.lemma);
-            found = word_mention(i, heads.into_iter().map(|e| (e, 0.8)).collect(), false);
+            found = word_mention(i, heads.iter().map(|&e| (e, 0.8)).collect(), false);
         }
         // "custmers": one typo away from a schema word.
         if found.is_none()
