@@ -104,7 +104,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
 }
 
 /// Default run folder: format and model spec, folder-safe. A `jsonl` run also
-/// names its file, since one machine often evaluates several question files.
+/// names its file and the folder holding it, since one machine often evaluates several
+/// question files, and sets name theirs alike (`bizdev/questions.jsonl`,
+/// `demo/questions.jsonl`).
 fn run_name(format: Format, data: &Path, model: &str) -> String {
     let safe = |s: &str| -> String {
         s.chars()
@@ -118,8 +120,15 @@ fn run_name(format: Format, data: &Path, model: &str) -> String {
             .collect()
     };
     let stem = data.file_stem().and_then(|s| s.to_str());
-    match (format, stem) {
-        (Format::Jsonl, Some(stem)) => format!("jsonl-{}-{}", safe(stem), safe(model)),
+    let folder = data
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|s| s.to_str());
+    match (format, stem, folder) {
+        (Format::Jsonl, Some(stem), Some(folder)) => {
+            format!("jsonl-{}-{}-{}", safe(folder), safe(stem), safe(model))
+        }
+        (Format::Jsonl, Some(stem), None) => format!("jsonl-{}-{}", safe(stem), safe(model)),
         _ => format!("{}-{}", format.name(), safe(model)),
     }
 }
@@ -387,7 +396,18 @@ mod tests {
         assert_eq!(spider, "spider-openai-gpt-4o");
         let a = run_name(Format::Jsonl, Path::new("f/questions.jsonl"), "embedded");
         let b = run_name(Format::Jsonl, Path::new("f/holdout.jsonl"), "embedded");
-        assert_eq!(a, "jsonl-questions-embedded");
+        assert_eq!(a, "jsonl-f-questions-embedded");
         assert_ne!(a, b);
+        // Two sets whose files share a name keep their runs apart.
+        let c = run_name(
+            Format::Jsonl,
+            Path::new("/d/bizdev/questions.jsonl"),
+            "embedded",
+        );
+        assert_eq!(c, "jsonl-bizdev-questions-embedded");
+        assert_eq!(
+            run_name(Format::Jsonl, Path::new("questions.jsonl"), "embedded"),
+            "jsonl-questions-embedded"
+        );
     }
 }

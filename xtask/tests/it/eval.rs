@@ -62,8 +62,16 @@ fn eval(out: &Path, args: &[&str]) -> Value {
             let model = args.windows(2).find(|w| w[0] == "--model").unwrap()[1];
             if args[0] == "jsonl" {
                 let data = args.windows(2).find(|w| w[0] == "--data").unwrap()[1];
-                let stem = Path::new(data).file_stem().unwrap().to_str().unwrap();
-                format!("jsonl-{stem}-{model}")
+                let path = Path::new(data);
+                let stem = path.file_stem().unwrap().to_str().unwrap();
+                let folder = path
+                    .parent()
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap();
+                format!("jsonl-{folder}-{stem}-{model}")
             } else {
                 format!("{}-{model}", args[0])
             }
