@@ -63,6 +63,31 @@ fn quarter_start(d: NaiveDate) -> Option<NaiveDate> {
     date(d.year(), (d.month0() / 3) * 3 + 1, 1)
 }
 
+/// A day written with its month's name at token `i` — "July 1", "July 1st, 2024", "27 June
+/// 2025" — as (month, day, year if written, the token after it).
+fn day_of_month(toks: &[Token], i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
+    let day = |t: &Token| {
+        let v = t.number()?;
+        (v.fract() == 0.0 && (1.0..=31.0).contains(&v) && !t.spelled).then_some(v as u32)
+    };
+    let norm = |k: usize| toks.get(k).map_or("", |t| t.norm.as_str());
+    let (m, d) = match (month_of(norm(i)), toks.get(i + 1).and_then(day)) {
+        (Some(m), Some(d)) => (m, d),
+        _ => {
+            let d = toks.get(i).and_then(day)?;
+            (month_of(norm(i + 1))?, d)
+        }
+    };
+    let mut next = i + 2;
+    if norm(next) == "," && toks.get(next + 1).and_then(year_of).is_some() {
+        next += 1;
+    }
+    match toks.get(next).and_then(year_of) {
+        Some(y) => Some((m, d, Some(y), next + 1)),
+        None => Some((m, d, None, i + 2)),
+    }
+}
+
 /// A date written the ISO way, `2024-11-25`.
 fn iso_date(t: &Token) -> Option<NaiveDate> {
     let b = t.norm.as_bytes();
@@ -127,6 +152,62 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
             continue;
         }
         let r = reference;
+        // "between July 1 and December 31, 2024", "November 15 through December 31",
+        // "on 27 June 2025": days written with their month's name.
+        if let Some((m, d, y, next)) = day_of_month(toks, i) {
+            // A year written elsewhere in the question ("the 2024 peak, November 15 …").
+            let elsewhere = toks.iter().position(|t| year_of(t).is_some());
+            let any_year = || elsewhere.and_then(|k| year_of(&toks[k]));
+            let prev = w(i.wrapping_sub(1));
+            let second = matches!(w(next), "and" | "to" | "through" | "until" | "-")
+                .then(|| day_of_month(toks, next + 1))
+                .flatten();
+            let found = match (prev, second) {
+                ("between" | "from", Some((m2, d2, y2, end))) | (_, Some((m2, d2, y2, end))) => {
+                    let y2 = y2.or(y).or_else(any_year).or(r.map(|t| t.year()));
+                    let y1 = y.or(y2);
+                    let lo = if matches!(prev, "between" | "from") {
+                        i - 1
+                    } else {
+                        i
+                    };
+                    let mut used: Vec<usize> = (lo..end).collect();
+                    used.extend(elsewhere.filter(|k| !used.contains(k)));
+                    y1.zip(y2)
+                        .and_then(|(y1, y2)| Some((date(y1, m, d)?, date(y2, m2, d2)?.succ_opt()?)))
+                        .map(|range| (range, used))
+                }
+                _ => {
+                    let year = y.or_else(any_year).or(r.map(|t| t.year()));
+                    year.and_then(|y| date(y, m, d)).and_then(|day| {
+                        let mut used: Vec<usize> = (i..next).collect();
+                        if y.is_none() {
+                            used.extend(elsewhere);
+                        }
+                        let range = match prev {
+                            "since" | "from" => (
+                                day,
+                                r.and_then(|t| t.succ_opt()).or_else(|| date(9999, 1, 1))?,
+                            ),
+                            "after" => (
+                                day.succ_opt()?,
+                                r.and_then(|t| t.succ_opt()).or_else(|| date(9999, 1, 1))?,
+                            ),
+                            "before" | "until" => (date(1, 1, 1)?, day),
+                            _ => (day, day.succ_opt()?),
+                        };
+                        if matches!(prev, "on" | "since" | "from" | "after" | "before" | "until") {
+                            used.insert(0, i - 1);
+                        }
+                        Some((range, used))
+                    })
+                }
+            };
+            if found.is_some() {
+                range = found;
+                continue;
+            }
+        }
         // "between 2024-11-25 and 2024-12-06", "on 2024-03-01", "since 2024-06-15"
         if let Some(d) = toks.get(i).and_then(iso_date) {
             let prev = w(i.wrapping_sub(1));
@@ -158,8 +239,10 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                 continue;
             }
         }
-        // "in 2023", "during 2023", "for 2023", "of 2023", "2023"
-        if let Some(y) = toks.get(i).and_then(year_of) {
+        // "in 2023", "during 2023", "for 2023", "of 2023", "2023" — unless the question
+        // names days ("the 2024 peak, November 15 through December 31"): the year is theirs.
+        let has_days = (0..n).any(|k| day_of_month(toks, k).is_some());
+        if let Some(y) = toks.get(i).and_then(year_of).filter(|_| !has_days) {
             // "between 2022 and 2023", "from 2022 to 2023"
             if matches!(w(i + 1), "and" | "to" | "through" | "until" | "-")
                 && matches!(w(i.wrapping_sub(1)), "between" | "from")
@@ -309,7 +392,7 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                     }
                 }
             }
-            ("since", m) if month_of(m).is_some() => {
+            ("since", m) if month_of(m).is_some() && day_of_month(toks, i + 1).is_none() => {
                 let month = month_of(m).unwrap_or(1);
                 let year = if month <= today.month() {
                     today.year()
@@ -321,7 +404,9 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                 }
             }
             ("in" | "during", m)
-                if month_of(m).is_some() && toks.get(i + 2).and_then(year_of).is_none() =>
+                if month_of(m).is_some()
+                    && toks.get(i + 2).and_then(year_of).is_none()
+                    && day_of_month(toks, i + 1).is_none() =>
             {
                 let month = month_of(m).unwrap_or(1);
                 let year = if month <= today.month() {
@@ -498,6 +583,19 @@ mod tests {
             "[2024-07-01,2025-01-01)",
         );
         check("won revenue in H2 2024", "[2024-07-01,2025-01-01)");
+        check(
+            "refunds issued between July 1 and December 31, 2024",
+            "[2024-07-01,2025-01-01)",
+        );
+        check(
+            "exceptions during the 2024 peak, November 15 through December 31",
+            "[2024-11-15,2025-01-01)",
+        );
+        check(
+            "shipments created on 27 June 2025",
+            "[2025-06-27,2025-06-28)",
+        );
+        check("orders since March 3", "[2024-03-03,2024-11-21)");
         check("orders before 2024-03-01", "[0001-01-01,2024-03-01)");
         check("revenue in Q3 2023", "[2023-07-01,2023-10-01)");
         check(
