@@ -88,6 +88,29 @@ fn day_of_month(toks: &[Token], i: usize) -> Option<(u32, u32, Option<i32>, usiz
     }
 }
 
+/// The range one named day scopes after the word before it: "since"/"from" it, "after" it,
+/// "before"/"until" it, else the day itself. Open ends stop at the day after `reference`.
+fn day_scope(
+    prev: &str,
+    day: NaiveDate,
+    reference: Option<NaiveDate>,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let open_end = || {
+        reference
+            .and_then(|t| t.succ_opt())
+            .or_else(|| date(9999, 1, 1))
+    };
+    Some(match prev {
+        "since" | "from" => (day, open_end()?),
+        "after" => (day.succ_opt()?, open_end()?),
+        "before" | "until" => (date(1, 1, 1)?, day),
+        _ => (day, day.succ_opt()?),
+    })
+}
+
+/// Words before a day that belong to its time expression.
+const DAY_SCOPE_WORDS: &[&str] = &["on", "of", "since", "from", "after", "before", "until"];
+
 /// A date written the ISO way, `2024-11-25`.
 fn iso_date(t: &Token) -> Option<NaiveDate> {
     let b = t.norm.as_bytes();
@@ -108,6 +131,8 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
     let n = toks.len();
     let mut grain: Option<(TimeGrain, Vec<usize>)> = None;
     let mut range: Option<((NaiveDate, NaiveDate), Vec<usize>)> = None;
+    // Days named with their month ("November 15") own any year the question writes.
+    let has_days = (0..n).any(|k| day_of_month(toks, k).is_some());
     for i in 0..n {
         // Grains.
         if grain.is_none() {
@@ -162,8 +187,8 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
             let second = matches!(w(next), "and" | "to" | "through" | "until" | "-")
                 .then(|| day_of_month(toks, next + 1))
                 .flatten();
-            let found = match (prev, second) {
-                ("between" | "from", Some((m2, d2, y2, end))) | (_, Some((m2, d2, y2, end))) => {
+            let found = match second {
+                Some((m2, d2, y2, end)) => {
                     let y2 = y2.or(y).or_else(any_year).or(r.map(|t| t.year()));
                     let y1 = y.or(y2);
                     let lo = if matches!(prev, "between" | "from") {
@@ -177,29 +202,18 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                         .and_then(|(y1, y2)| Some((date(y1, m, d)?, date(y2, m2, d2)?.succ_opt()?)))
                         .map(|range| (range, used))
                 }
-                _ => {
+                None => {
                     let year = y.or_else(any_year).or(r.map(|t| t.year()));
-                    year.and_then(|y| date(y, m, d)).and_then(|day| {
+                    let day = year.and_then(|y| date(y, m, d));
+                    day.and_then(|day| day_scope(prev, day, r)).map(|range| {
                         let mut used: Vec<usize> = (i..next).collect();
                         if y.is_none() {
                             used.extend(elsewhere);
                         }
-                        let range = match prev {
-                            "since" | "from" => (
-                                day,
-                                r.and_then(|t| t.succ_opt()).or_else(|| date(9999, 1, 1))?,
-                            ),
-                            "after" => (
-                                day.succ_opt()?,
-                                r.and_then(|t| t.succ_opt()).or_else(|| date(9999, 1, 1))?,
-                            ),
-                            "before" | "until" => (date(1, 1, 1)?, day),
-                            _ => (day, day.succ_opt()?),
-                        };
-                        if matches!(prev, "on" | "since" | "from" | "after" | "before" | "until") {
+                        if DAY_SCOPE_WORDS.contains(&prev) {
                             used.insert(0, i - 1);
                         }
-                        Some((range, used))
+                        (range, used)
                     })
                 }
             };
@@ -216,23 +230,14 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                 ("between" | "from", "and" | "to" | "through" | "until" | "-", Some(d2)) => d2
                     .succ_opt()
                     .map(|end| ((d, end), vec![i - 1, i, i + 1, i + 2])),
-                ("since" | "after" | "from", _, _) => {
-                    let from = if prev == "after" {
-                        d.succ_opt()
+                _ => day_scope(prev, d, r).map(|range| {
+                    let used = if DAY_SCOPE_WORDS.contains(&prev) {
+                        vec![i - 1, i]
                     } else {
-                        Some(d)
+                        vec![i]
                     };
-                    let to = r.and_then(|t| t.succ_opt()).or_else(|| date(9999, 1, 1));
-                    from.zip(to).map(|range| (range, vec![i - 1, i]))
-                }
-                ("before" | "until", _, _) => date(1, 1, 1).map(|a| ((a, d), vec![i - 1, i])),
-                _ => {
-                    let mut used = vec![i];
-                    if matches!(prev, "on" | "of") {
-                        used.push(i - 1);
-                    }
-                    d.succ_opt().map(|end| ((d, end), used))
-                }
+                    (range, used)
+                }),
             };
             if found.is_some() {
                 range = found;
@@ -241,7 +246,6 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
         }
         // "in 2023", "during 2023", "for 2023", "of 2023", "2023" — unless the question
         // names days ("the 2024 peak, November 15 through December 31"): the year is theirs.
-        let has_days = (0..n).any(|k| day_of_month(toks, k).is_some());
         if let Some(y) = toks.get(i).and_then(year_of).filter(|_| !has_days) {
             // "between 2022 and 2023", "from 2022 to 2023"
             if matches!(w(i + 1), "and" | "to" | "through" | "until" | "-")
