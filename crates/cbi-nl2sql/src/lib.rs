@@ -17,6 +17,7 @@
 
 mod describe;
 pub mod dialects;
+pub mod draft;
 mod error;
 pub mod examples;
 #[cfg(test)]
@@ -41,6 +42,7 @@ mod verified;
 
 pub use describe::describe;
 pub use dialects::parser_dialect;
+pub use draft::{Draft, draft_semantic};
 pub use error::{Error, Result};
 pub use examples::{Example, ExampleStore, LexicalEmbedder};
 pub use functions::{function_allowed, table_function_allowed};

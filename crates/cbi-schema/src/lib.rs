@@ -7,7 +7,8 @@
 //! - [`SchemaAugmenter`] adds readable descriptions, synonyms, sample values, value ranges and
 //!   the value index (cell value → columns) the question linker uses;
 //! - [`load_semantic`] / [`check_semantic`] read the user's YAML semantic file (descriptions,
-//!   synonyms, business terms, verified questions) and check it against the schema;
+//!   synonyms, business terms, verified questions) and check it against the schema, and
+//!   [`render_semantic`] writes one back (what `cbi semantic init` drafts);
 //! - [`SchemaCache`] keeps one augmented schema per database, rebuilt only when the catalog's
 //!   fingerprint or the semantic file changes;
 //! - [`render_prompt`] writes a schema as DDL-like text within a size budget.
@@ -22,6 +23,7 @@ mod introspect;
 pub mod names;
 mod render;
 mod semantic;
+mod write;
 
 pub use augment::{AugmentOptions, SchemaAugmenter, fingerprint};
 pub use cache::{CacheOptions, CacheOutcome, SchemaCache};
@@ -29,3 +31,4 @@ pub use error::{Error, Result};
 pub use introspect::{SchemaIntrospector, complete, infer_relationships};
 pub use render::{RenderOptions, render_prompt};
 pub use semantic::{check_semantic, did_you_mean, load_semantic, parse_semantic, qualified_refs};
+pub use write::render_semantic;

@@ -67,6 +67,33 @@ pub enum Command {
     /// statements) is refused. A LIMIT is added when there is none, the connection itself is
     /// read-only, and the row cap and time limit always apply.
     Sql(SqlArgs),
+    /// Work with the database's semantic file (descriptions, synonyms, business terms).
+    #[command(subcommand)]
+    Semantic(SemanticCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SemanticCommand {
+    /// Draft a semantic file from the database, for you to review and edit.
+    ///
+    /// The draft describes every table and column (readable names, the role a column plays,
+    /// its values or range), adds synonyms (abbreviations written out, everyday words for
+    /// names), measures for numeric columns that hold amounts, filters for yes/no flags,
+    /// and lists the joins cbi uses as comments. It is written beside a SQLite database
+    /// (`X.semantic.yaml` for `X.sqlite`, where cbi looks for it), else to stdout; an existing
+    /// file is never overwritten without --force.
+    Init(SemanticInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SemanticInitArgs {
+    /// Where to write the draft, `-` for stdout [default: beside a SQLite database, else stdout]
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Sql(args) => commands::sql::run(&ctx, args, &mut out)
                 .await
                 .map(|()| Outcome::Done),
+            Command::Semantic(cli::SemanticCommand::Init(args)) => {
+                commands::semantic_init::run(&ctx, args, &mut out)
+                    .await
+                    .map(|()| Outcome::Done)
+            }
         }
     });
     // What was printed before a failure still reaches the reader, ahead of the error line.

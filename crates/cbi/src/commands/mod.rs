@@ -5,6 +5,7 @@ pub mod ask;
 pub mod chat;
 pub mod conversation;
 pub mod schema;
+pub mod semantic_init;
 pub mod sql;
 
 use std::path::{Path, PathBuf};

@@ -14,6 +14,7 @@ mod demo;
 mod errors;
 mod hostile;
 mod schema;
+mod semantic;
 mod servers;
 mod sql;
 mod support;
