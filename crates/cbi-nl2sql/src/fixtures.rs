@@ -98,3 +98,44 @@ pub(crate) fn keyed_index(
         ..AugmentedSchema::default()
     }))
 }
+
+/// `idx` with profiled sample values (`(table, column, values)`, most frequent first, all the
+/// column's values), as the augmenter records them from the data.
+pub(crate) fn with_samples(idx: SchemaIndex, samples: &[(&str, &str, &[&str])]) -> SchemaIndex {
+    let mut aug: AugmentedSchema = (*idx.aug).clone();
+    aug.tables = aug
+        .schema
+        .tables
+        .iter()
+        .map(|t| cbi_types::TableProfile {
+            name: t.name.clone(),
+            columns: t
+                .columns
+                .iter()
+                .map(|c| {
+                    let values = samples
+                        .iter()
+                        .find(|(st, sc, _)| *st == t.name && *sc == c.name)
+                        .map(|(_, _, v)| *v);
+                    cbi_types::ColumnProfile {
+                        name: c.name.clone(),
+                        samples: values
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|v| v.to_string())
+                            .collect(),
+                        distinct_count: values.map(|v| v.len() as u64),
+                        ..cbi_types::ColumnProfile::default()
+                    }
+                })
+                .collect(),
+            ..cbi_types::TableProfile::default()
+        })
+        .collect();
+    for (t, c, values) in samples {
+        for v in *values {
+            aug.value_index.insert(t, c, v);
+        }
+    }
+    SchemaIndex::new(Arc::new(aug))
+}

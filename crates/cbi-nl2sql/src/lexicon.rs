@@ -75,6 +75,7 @@ struct Lexicon {
     role: HashSet<&'static str>,
     averaged: HashSet<&'static str>,
     category: HashSet<&'static str>,
+    related: HashMap<&'static str, Vec<&'static str>>,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -140,6 +141,9 @@ impl Lexicon {
                 "category" => lx.category.extend(words()),
                 "synonym" => {
                     lx.synonym.insert(key, words().collect());
+                }
+                "related" => {
+                    lx.related.insert(key, words().collect());
                 }
                 _ => {}
             }
@@ -241,6 +245,25 @@ pub fn synonyms(w: &str) -> &'static [&'static str] {
     LEXICON.synonym.get(w).map_or(&[], Vec::as_slice)
 }
 
+/// Words of columns that `w` is about without naming them (`age`: birth, dob), for ranking what
+/// to offer when asking what an unknown word means.
+pub fn related_words(w: &str) -> &'static [&'static str] {
+    LEXICON.related.get(w).map_or(&[], Vec::as_slice)
+}
+
+/// The everyday words the lexicon reads as `w` (for `employee`: worker, staff): the other
+/// direction of [`synonyms`], for writing them down (a drafted semantic file's synonyms).
+pub fn words_meaning(w: &str) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = LEXICON
+        .synonym
+        .iter()
+        .filter(|(_, targets)| targets.len() == 1 && targets[0] == w)
+        .map(|(k, _)| *k)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +291,8 @@ mod tests {
                         "[location]",
                         "[role]",
                         "[averaged]",
-                        "[category]"
+                        "[category]",
+                        "[related]"
                     ]
                     .contains(&section),
                     "unknown section {section}"
@@ -295,7 +319,7 @@ mod tests {
                     let (op, _) = line.split_once(':').expect("operator: phrases");
                     assert!(cmp_op(op.trim()).is_some(), "{line}");
                 }
-                "[synonym]" => assert!(line.contains(':'), "{line}"),
+                "[synonym]" | "[related]" => assert!(line.contains(':'), "{line}"),
                 _ => {}
             }
             assert_eq!(line, line.to_lowercase(), "lower case: {line}");

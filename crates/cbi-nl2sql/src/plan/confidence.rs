@@ -33,39 +33,100 @@ impl Planner<'_> {
             return;
         };
         let word = self.toks[i].text.clone();
-        // Candidates: the business measures, then numeric measure columns of the tables in play,
-        // most alike the word first.
-        let mut options: Vec<(f64, Element, String)> = Vec::new();
-        for (ti, term) in self.idx.aug.semantic.business_terms.iter().enumerate() {
-            if matches!(term.target, cbi_types::TermTarget::Measure(_)) {
-                let sim = strsim::jaro_winkler(&word.to_lowercase(), &term.name.to_lowercase());
-                options.push((sim + 0.1, Element::Term(ti), term.name.clone()));
-            }
-        }
-        let mut tables: Vec<usize> = self.subject.into_iter().collect();
-        tables.extend(self.tables.iter().copied());
-        for &t in &tables {
-            for c in 0..self.idx.table(t).columns.len() {
-                if self.is_measure_column(t, c) {
-                    let name = format!("{}.{}", self.idx.table(t).name, self.idx.column_name(t, c));
-                    let sim = strsim::jaro_winkler(
-                        &word.to_lowercase(),
-                        &self.idx.column_name(t, c).to_lowercase(),
-                    );
-                    options.push((sim, Element::Column(t, c), name));
-                }
-            }
-        }
+        let options = self.options_for_unknown(&self.toks[i].lemma.clone());
         if options.is_empty() {
             return;
         }
-        options.sort_by(|a, b| b.0.total_cmp(&a.0));
-        options.truncate(6);
         self.penalize(0.5, format!("does not know what \"{word}\" means here"));
         self.ambiguity = Some(Ambiguity {
             phrase: word,
-            options: options.into_iter().map(|(_, e, l)| (e, l)).collect(),
+            options,
         });
+    }
+
+    /// What to offer for an unknown word: the business measures and columns related to it —
+    /// by name (jaro-winkler), by the lexicon's synonyms, or by its related words ("age" is
+    /// about a birth year) — most related first. When nothing is related, the measure columns
+    /// of the tables in play; only when there are none, the business measures.
+    pub(super) fn options_for_unknown(&self, lemma: &str) -> Vec<(Element, String)> {
+        /// How alike a name must be to count as related.
+        const RELATED: f64 = 0.88;
+        const MOST: usize = 5;
+        let mut in_play: Vec<usize> = self.subject.into_iter().collect();
+        in_play.extend(self.tables.iter().copied());
+        let mut related: Vec<(f64, bool, Element, String)> = Vec::new();
+        let terms = &self.idx.aug.semantic.business_terms;
+        for (ti, term) in terms.iter().enumerate() {
+            if !matches!(term.target, cbi_types::TermTarget::Measure(_)) {
+                continue;
+            }
+            let words: Vec<String> = std::iter::once(&term.name)
+                .chain(term.synonyms.iter())
+                .flat_map(|n| n.split_whitespace().map(crate::text::lemma_of))
+                .collect();
+            let score = relatedness(lemma, &words);
+            if score >= RELATED {
+                related.push((score, true, Element::Term(ti), term.name.clone()));
+            }
+        }
+        for (t, info) in self.idx.tables.iter().enumerate() {
+            for c in 0..info.column_words.len() {
+                if info.pk == Some(c) || self.is_join_column(t, c) {
+                    continue;
+                }
+                let mut words = info.column_words[c].clone();
+                if let Some(p) = self.idx.aug.tables.get(t).and_then(|p| p.columns.get(c)) {
+                    words.extend(
+                        p.synonyms
+                            .iter()
+                            .flat_map(|s| s.split_whitespace().map(crate::text::lemma_of)),
+                    );
+                }
+                let score = relatedness(lemma, &words);
+                if score >= RELATED {
+                    let name = format!("{}.{}", self.idx.table(t).name, self.idx.column_name(t, c));
+                    related.push((score, in_play.contains(&t), Element::Column(t, c), name));
+                }
+            }
+        }
+        if related.is_empty() {
+            for &t in &in_play {
+                for c in 0..self.idx.table(t).columns.len() {
+                    if self.is_measure_column(t, c) {
+                        let name =
+                            format!("{}.{}", self.idx.table(t).name, self.idx.column_name(t, c));
+                        let score = relatedness(lemma, &self.idx.tables[t].column_words[c]);
+                        related.push((score, true, Element::Column(t, c), name));
+                    }
+                }
+            }
+        }
+        if related.is_empty() {
+            for (ti, term) in terms.iter().enumerate() {
+                if matches!(term.target, cbi_types::TermTarget::Measure(_)) {
+                    let score = strsim::jaro_winkler(lemma, &term.name.to_lowercase());
+                    related.push((score, true, Element::Term(ti), term.name.clone()));
+                }
+            }
+        }
+        related.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        let mut seen = Vec::new();
+        related.retain(|r| {
+            let fresh = !seen.contains(&r.2);
+            seen.push(r.2);
+            fresh
+        });
+        related.truncate(MOST);
+        related.into_iter().map(|(_, _, e, l)| (e, l)).collect()
+    }
+
+    /// Whether a column links its table to another (a key column joins are made of).
+    fn is_join_column(&self, t: usize, c: usize) -> bool {
+        self.idx
+            .graph
+            .edges
+            .iter()
+            .any(|e| (e.a == t && e.a_cols.contains(&c)) || (e.b == t && e.b_cols.contains(&c)))
     }
 
     /// Content words nothing explained lower the confidence.
@@ -197,4 +258,24 @@ impl Planner<'_> {
             }
         }
     }
+}
+
+/// How related a (lemmatised) word is to a name's words: 1 when the name uses it, 0.95 when
+/// the lexicon says the name means it or is what it is about, else the closest spelling.
+fn relatedness(lemma: &str, words: &[String]) -> f64 {
+    if words.iter().any(|w| w == lemma) {
+        return 1.0;
+    }
+    let known = crate::lexicon::related_words(lemma)
+        .iter()
+        .chain(crate::lexicon::synonyms(lemma))
+        .any(|r| words.iter().any(|w| w == r));
+    if known {
+        return 0.95;
+    }
+    words
+        .iter()
+        .filter(|w| w.len() > 2)
+        .map(|w| strsim::jaro_winkler(lemma, w))
+        .fold(0.0, f64::max)
 }

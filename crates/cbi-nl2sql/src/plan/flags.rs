@@ -23,8 +23,10 @@ const ARTICLES: &[&str] = &["a", "an", "any", "the"];
 const HAVE_WORDS: &[&str] = &["have", "has", "had"];
 
 impl Planner<'_> {
-    /// Whether column `c` of table `t` is a yes/no flag stored as a number or a boolean.
-    fn is_flag(&self, t: usize, c: usize) -> bool {
+    /// The literals a yes/no flag holds for yes and for no, when column `c` of table `t` is
+    /// one: a boolean, or a number or text under a flag's name (`is_test`, `fragile_yn`) — text
+    /// only when its values are a yes/no pair.
+    fn flag_literals(&self, t: usize, c: usize) -> Option<(Literal, Literal)> {
         let info = &self.idx.tables[t];
         let words = &info.column_words[c];
         let named = words.len() >= 2
@@ -33,9 +35,18 @@ impl Planner<'_> {
                     .last()
                     .is_some_and(|w| FLAG_LAST_WORDS.contains(&w.as_str())));
         match info.column_class[c] {
-            TypeClass::Boolean => true,
-            TypeClass::Integer => named,
-            _ => false,
+            TypeClass::Boolean if self.idx.aug.schema.dialect == SqlDialect::PostgreSql => {
+                Some((Literal::Text("true".into()), Literal::Text("false".into())))
+            }
+            TypeClass::Boolean => Some((Literal::Int(1), Literal::Int(0))),
+            TypeClass::Integer if named => Some((Literal::Int(1), Literal::Int(0))),
+            TypeClass::Text if named => {
+                let profile = self.idx.aug.tables.get(t)?.columns.get(c)?;
+                let values: Vec<&str> = profile.samples.iter().map(String::as_str).collect();
+                let (yes, no) = crate::draft::yes_no(&values)?;
+                Some((Literal::Text(yes), Literal::Text(no)))
+            }
+            _ => None,
         }
     }
 
@@ -50,9 +61,9 @@ impl Planner<'_> {
             let Some(Element::Column(t, c)) = self.ments[mi].best_element() else {
                 continue;
             };
-            if !self.is_flag(t, c) {
+            let Some((yes, no)) = self.flag_literals(t, c) else {
                 continue;
-            }
+            };
             let end = self.ments[mi].end;
             let before_table = self
                 .mention_after(end, &[])
@@ -62,13 +73,7 @@ impl Planner<'_> {
             }
             let start = self.ments[mi].start;
             let negated = start > 0 && matches!(self.lemma(start - 1), "non" | "not" | "un");
-            let yes = if self.idx.aug.schema.dialect == SqlDialect::PostgreSql
-                && self.idx.tables[t].column_class[c] == TypeClass::Boolean
-            {
-                Literal::Text(if negated { "false" } else { "true" }.into())
-            } else {
-                Literal::Int(if negated { 0 } else { 1 })
-            };
+            let yes = if negated { no } else { yes };
             self.used[mi] = true;
             self.filters.push(Condition::Compare {
                 left: self.col_expr(t, c),

@@ -168,7 +168,10 @@ impl Planner<'_> {
                     expr: Expr::agg(f, self.col_expr(t, c)),
                     alias: None,
                 });
-            } else if let Some(Element::Term(ti)) = m.best_element() {
+            } else if let Some(Element::Term(ti)) = m.best_element().filter(|e| {
+                // A filter term ("active subscriptions") says which rows, not what to add up.
+                !matches!(e, Element::Term(ti) if matches!(self.idx.term(*ti), cbi_types::TermTarget::Filter(_)))
+            }) {
                 self.used[mi] = true;
                 self.cue[at] = true;
                 let mut e = self.term_expr(ti);
@@ -372,10 +375,19 @@ impl Planner<'_> {
         };
         let Some(s) = self.subject else { return };
         // The subject must be what is listed before "with": no column asked for up front.
-        let asked_before = self
-            .ments
-            .iter()
-            .any(|m| m.end <= w && m.has_column() && !m.is_value() && !m.has_table());
+        // A flag read as a filter ("the preferred carriers with their …") asks for nothing.
+        let filtered = |m: &crate::link::Mention| match m.best_element() {
+            Some(Element::Column(t, c)) => {
+                let e = self.col_expr(t, c);
+                self.filters
+                    .iter()
+                    .any(|f| matches!(f, Condition::Compare { left, .. } if *left == e))
+            }
+            _ => false,
+        };
+        let asked_before = self.ments.iter().any(|m| {
+            m.end <= w && m.has_column() && !m.is_value() && !m.has_table() && !filtered(m)
+        });
         if asked_before || !self.group.is_empty() {
             return;
         }

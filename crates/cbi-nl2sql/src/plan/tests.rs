@@ -706,3 +706,89 @@ fn which_n_values_is_a_top_n() {
          ORDER BY COUNT(*) DESC LIMIT 2",
     );
 }
+
+/// An unknown word is asked about with what it is about — "age" with the birth year — not with
+/// every measure of the schema.
+#[test]
+fn an_unknown_word_offers_what_it_is_about() {
+    let idx = keyed_index(
+        vec![
+            typed(
+                "customers",
+                &[
+                    "customer_id integer pk",
+                    "name text",
+                    "birth_year integer",
+                    "segment text",
+                ],
+            ),
+            typed(
+                "orders",
+                &[
+                    "order_id integer pk",
+                    "customer_id integer",
+                    "amount real",
+                    "shipping_cost real",
+                ],
+            ),
+        ],
+        &[("orders.customer_id", "customers.customer_id")],
+        &[("customers", "segment", "Retail")],
+    );
+    let options = |question: &str| -> Vec<String> {
+        let p = plan(question, &idx, &PlanOptions::default()).expect("plans");
+        let amb = p
+            .ambiguity
+            .unwrap_or_else(|| panic!("{question}: no question back"));
+        amb.options.into_iter().map(|(_, label)| label).collect()
+    };
+    assert_eq!(
+        options("What is the average age by segment?"),
+        ["customers.birth_year"]
+    );
+    // Nothing related: the measures of the tables in play, not every measure there is.
+    assert_eq!(
+        options("Show the churn of orders by segment"),
+        ["orders.amount", "orders.shipping_cost"]
+    );
+}
+
+/// A flag stored as `Y`/`N` text is a flag like a 0/1 one: "preferred carriers" are those
+/// whose `car_preferred_yn` is `Y`, "non-preferred" those with `N`.
+#[test]
+fn text_flags_are_flags() {
+    let idx = crate::fixtures::with_samples(
+        index(
+            vec![typed(
+                "carriers",
+                &[
+                    "car_id integer pk",
+                    "car_name text!",
+                    "car_preferred_yn text",
+                    "car_mode text",
+                ],
+            )],
+            &[],
+        ),
+        &[
+            ("carriers", "car_preferred_yn", &["N", "Y"]),
+            ("carriers", "car_mode", &["AIR", "GROUND"]),
+        ],
+    );
+    check(
+        &idx,
+        "How many preferred carriers do we have?",
+        "SELECT COUNT(*) FROM carriers WHERE carriers.car_preferred_yn = 'Y'",
+    );
+    check(
+        &idx,
+        "How many non preferred carriers are there?",
+        "SELECT COUNT(*) FROM carriers WHERE carriers.car_preferred_yn = 'N'",
+    );
+    // The flag is a filter, not a column asked for: the carriers are named before their mode.
+    check(
+        &idx,
+        "List the preferred carriers with their mode",
+        "SELECT carriers.car_name, carriers.car_mode FROM carriers WHERE carriers.car_preferred_yn = 'Y'",
+    );
+}
