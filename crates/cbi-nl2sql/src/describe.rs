@@ -179,6 +179,10 @@ fn expr_words(e: &Expr) -> String {
                 expr_words(period)
             )
         }
+        Expr::Share { part } => format!("the percentage where {}", cond_words(part)),
+        Expr::ShareOfTotal { measure } => {
+            format!("the share of the total {} (%)", expr_words(measure))
+        }
     }
 }
 

@@ -76,6 +76,8 @@ struct Lexicon {
     averaged: HashSet<&'static str>,
     category: HashSet<&'static str>,
     related: HashMap<&'static str, Vec<&'static str>>,
+    share_word: HashSet<&'static str>,
+    share_verb: HashSet<&'static str>,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -145,6 +147,8 @@ impl Lexicon {
                 "related" => {
                     lx.related.insert(key, words().collect());
                 }
+                "share" if key == "word" => lx.share_word.extend(words()),
+                "share" if key == "verb" => lx.share_verb.extend(words()),
                 _ => {}
             }
         }
@@ -245,6 +249,40 @@ pub fn synonyms(w: &str) -> &'static [&'static str] {
     LEXICON.synonym.get(w).map_or(&[], Vec::as_slice)
 }
 
+/// A word that asks for a percentage ("percent", "fraction", "share").
+pub fn is_share_word(w: &str) -> bool {
+    LEXICON.share_word.contains(w)
+}
+
+/// A verb after which a percentage's counted rows are named ("… were lost", "… used express").
+/// Matched on lemmas and on the past forms the tokenizer leaves alone.
+pub fn is_share_verb(w: &str) -> bool {
+    LEXICON.share_verb.contains(w)
+        || PAST_FORMS
+            .iter()
+            .any(|(past, base)| *past == w && LEXICON.share_verb.contains(base))
+        || w.strip_suffix("ed").is_some_and(|b| {
+            LEXICON.share_verb.contains(b) || LEXICON.share_verb.contains(format!("{b}e").as_str())
+        })
+}
+
+/// Irregular past forms of the share verbs.
+const PAST_FORMS: &[(&str, &str)] = &[
+    ("got", "get"),
+    ("came", "come"),
+    ("went", "go"),
+    ("had", "have"),
+    ("became", "become"),
+    ("made", "make"),
+    ("took", "take"),
+    ("left", "leave"),
+    ("sat", "sit"),
+    ("fell", "fall"),
+    ("gotten", "get"),
+    ("gone", "go"),
+    ("taken", "take"),
+];
+
 /// Words of columns that `w` is about without naming them (`age`: birth, dob), for ranking what
 /// to offer when asking what an unknown word means.
 pub fn related_words(w: &str) -> &'static [&'static str] {
@@ -292,7 +330,8 @@ mod tests {
                         "[role]",
                         "[averaged]",
                         "[category]",
-                        "[related]"
+                        "[related]",
+                        "[share]"
                     ]
                     .contains(&section),
                     "unknown section {section}"
@@ -320,6 +359,10 @@ mod tests {
                     assert!(cmp_op(op.trim()).is_some(), "{line}");
                 }
                 "[synonym]" | "[related]" => assert!(line.contains(':'), "{line}"),
+                "[share]" => assert!(
+                    line.starts_with("word:") || line.starts_with("verb:"),
+                    "{line}"
+                ),
                 _ => {}
             }
             assert_eq!(line, line.to_lowercase(), "lower case: {line}");

@@ -121,6 +121,16 @@ pub enum Expr {
         measure: Box<Expr>,
         period: Box<Expr>,
     },
+    /// The percentage of the rows (of each group) that meet a condition:
+    /// `100.0 * SUM(CASE WHEN part THEN 1 ELSE 0 END) / COUNT(*)`.
+    Share {
+        part: Box<Condition>,
+    },
+    /// Each group's percentage of the measure's total over all groups:
+    /// `100.0 * m / SUM(m) OVER ()`.
+    ShareOfTotal {
+        measure: Box<Expr>,
+    },
 }
 
 impl Expr {
@@ -150,7 +160,7 @@ impl Expr {
                     .any(|f| u.contains(f))
             }
             Expr::Binary { left, right, .. } => left.is_aggregate() || right.is_aggregate(),
-            Expr::Growth { .. } => true,
+            Expr::Growth { .. } | Expr::Share { .. } | Expr::ShareOfTotal { .. } => true,
             _ => false,
         }
     }
@@ -175,6 +185,8 @@ impl Expr {
                 measure.tables(out);
                 period.tables(out);
             }
+            Expr::Share { part } => part.tables(out),
+            Expr::ShareOfTotal { measure } => measure.tables(out),
             Expr::CountStar | Expr::Literal(_) => {}
         }
     }

@@ -347,6 +347,16 @@ impl Renderer<'_> {
                     "ROUND(({m} - LAG({m}) OVER (ORDER BY {p})) * 100.0 / NULLIF(LAG({m}) OVER (ORDER BY {p}), 0), 2)"
                 );
             }
+            Expr::Share { part } => {
+                out.push_str("100.0 * SUM(CASE WHEN ");
+                self.condition(part, out)?;
+                out.push_str(" THEN 1 ELSE 0 END) / COUNT(*)");
+            }
+            Expr::ShareOfTotal { measure } => {
+                let mut m = String::new();
+                self.expr(measure, &mut m)?;
+                let _ = write!(out, "100.0 * {m} / SUM({m}) OVER ()");
+            }
         }
         Ok(())
     }

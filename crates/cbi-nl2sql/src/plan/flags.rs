@@ -5,7 +5,7 @@ use cbi_types::{SqlDialect, TypeClass};
 
 use super::Planner;
 use crate::index::Element;
-use crate::query::{CmpOp, Condition, Literal, Operand};
+use crate::query::{CmpOp, Condition, Expr, Literal, Operand};
 
 /// First words of a flag column's name (as lemmas: `is_public` → be public).
 const FLAG_FIRST_WORDS: &[&str] = &["be", "has", "have"];
@@ -21,6 +21,33 @@ const NONE_WORDS: &[&str] = &["no", "without"];
 const ARTICLES: &[&str] = &["a", "an", "any", "the"];
 /// Verbs of having, after a negation ("doesn't have a manager").
 const HAVE_WORDS: &[&str] = &["have", "has", "had"];
+/// Words that ask for the rows still in force ("current employees", "still open").
+const CURRENT_WORDS: &[&str] = &["current", "currently", "still"];
+/// Words of a date column that ends a row's life: set once it is over (`TerminationDate`,
+/// `cancelled_at`, `exc_resolved_at`, `wh_closed_dt`).
+const END_WORDS: &[&str] = &[
+    "end",
+    "ended",
+    "termination",
+    "terminated",
+    "left",
+    "leave",
+    "close",
+    "closed",
+    "resolve",
+    "resolved",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "cancellation",
+    "churn",
+    "churned",
+    "exit",
+    "departure",
+    "expire",
+    "expired",
+    "deleted",
+];
 
 impl Planner<'_> {
     /// The literals a yes/no flag holds for yes and for no, when column `c` of table `t` is
@@ -208,5 +235,109 @@ impl Planner<'_> {
                 self.tables.push(t);
             }
         }
+    }
+
+    /// "current employees", "how many contractors are currently engaged", "exceptions still
+    /// unresolved": the rows whose end date (the one nullable date that ends a row's life) is
+    /// not set. "Current" before the rows applies always; "currently" and "still" only when
+    /// no value of the table already says which state is meant ("currently past due").
+    pub(super) fn current_rows(&mut self) {
+        let Some(at) = (0..self.toks.len()).find(|&i| CURRENT_WORDS.contains(&self.lemma(i)))
+        else {
+            return;
+        };
+        // The rows: the first table named within a few words after "current", else the subject.
+        let named = (at + 1..(at + 5).min(self.toks.len())).find_map(|i| {
+            let m = self.ments.iter().find(|m| m.start == i)?;
+            m.tables().next()
+        });
+        let Some(t) = named.or(self.subject) else {
+            return;
+        };
+        let table = self.idx.table(t);
+        let ends: Vec<usize> = self.idx.tables[t]
+            .temporal
+            .iter()
+            .copied()
+            .filter(|&c| {
+                table.columns[c].nullable
+                    && self.idx.tables[t].column_words[c]
+                        .iter()
+                        .any(|w| END_WORDS.contains(&w.as_str()))
+            })
+            .collect();
+        let [end] = ends.as_slice() else {
+            return;
+        };
+        let end_expr = self.col_expr(t, *end);
+        let state_named = self.filters.iter().any(|f| self.is_state_filter(f, t));
+        let said = self.filters.iter().any(|f| {
+            matches!(f, Condition::IsNull { expr, .. } if *expr == end_expr)
+                || matches!(f, Condition::Compare { left, .. } if *left == end_expr)
+        });
+        let adjective = self.lemma(at) == "current";
+        if said || (!adjective && state_named) {
+            return;
+        }
+        self.cue[at] = true;
+        self.filters.push(Condition::IsNull {
+            expr: end_expr,
+            negated: false,
+        });
+        if !self.tables.contains(&t) && self.subject != Some(t) {
+            self.tables.push(t);
+        }
+    }
+
+    /// A condition on a status (or state, or stage) column of table `t`: it names the state
+    /// the rows are in.
+    fn is_state_filter(&self, f: &Condition, t: usize) -> bool {
+        let on_state = |e: &Expr| {
+            self.column_of(e).is_some_and(|(ft, c)| {
+                ft == t
+                    && self.idx.tables[t].column_words[c]
+                        .last()
+                        .is_some_and(|w| matches!(w.as_str(), "status" | "state" | "stage"))
+            })
+        };
+        match f {
+            Condition::Compare { left, .. } => on_state(left),
+            Condition::InList { expr, .. } => on_state(expr),
+            Condition::Or(cs) => cs.iter().any(|c| self.is_state_filter(c, t)),
+            _ => false,
+        }
+    }
+
+    /// "… are marked fragile", "… were non-refundable": a flag named after the verb of a
+    /// percentage, as the condition its rows meet (yes, or no when negated).
+    pub(super) fn flag_after(&self, from: usize) -> Option<(usize, Condition)> {
+        self.ments.iter().enumerate().find_map(|(mi, m)| {
+            // Used or not: the select list it may have landed in is replaced by the percentage.
+            // The verb may be inside the name ("employees are remote" reads `is_remote`).
+            if m.end <= from + 1 || m.is_value() {
+                return None;
+            }
+            let Some(Element::Column(t, c)) = m.best_element() else {
+                return None;
+            };
+            let e = self.col_expr(t, c);
+            if self
+                .filters
+                .iter()
+                .any(|f| matches!(f, Condition::Compare { left, .. } if *left == e))
+            {
+                return None;
+            }
+            let (yes, no) = self.flag_literals(t, c)?;
+            let negated = m.start > 0 && matches!(self.lemma(m.start - 1), "non" | "not" | "un");
+            Some((
+                mi,
+                Condition::Compare {
+                    left: self.col_expr(t, c),
+                    op: CmpOp::Eq,
+                    right: Operand::Literal(if negated { no } else { yes }),
+                },
+            ))
+        })
     }
 }

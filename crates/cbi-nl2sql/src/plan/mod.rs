@@ -22,6 +22,7 @@ mod flags;
 mod resolve;
 mod select;
 mod shape;
+mod share;
 mod subject;
 #[cfg(test)]
 mod tests;
@@ -401,6 +402,8 @@ impl<'a> Planner<'a> {
         self.pass_select();
         self.label_before_with_their();
         self.pass_tables();
+        self.current_rows();
+        self.shares();
         self.pass_unexplained();
         self.how_much_is_money();
         self.total_measures_by_group();

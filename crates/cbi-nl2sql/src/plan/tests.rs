@@ -792,3 +792,83 @@ fn text_flags_are_flags() {
         "SELECT carriers.car_name, carriers.car_mode FROM carriers WHERE carriers.car_preferred_yn = 'Y'",
     );
 }
+
+/// "What percent of X were Y": the share of the rows meeting the condition named after the
+/// verb; the other conditions and the time scope are the whole.
+#[test]
+fn percentages_of_rows() {
+    let idx = logistics();
+    check(
+        &idx,
+        "What percent of shipments are in transit?",
+        "SELECT 100.0 * SUM(CASE WHEN shipments.shp_status = 'IN_TRANSIT' THEN 1 ELSE 0 END) \
+         / COUNT(*) AS pct FROM shipments",
+    );
+    check(
+        &idx,
+        "What percentage of 2024 shipments were delivered?",
+        "SELECT 100.0 * SUM(CASE WHEN shipments.shp_status = 'DELIVERED' THEN 1 ELSE 0 END) \
+         / COUNT(*) AS pct FROM shipments WHERE shipments.shp_created_at >= '2024-01-01' \
+         AND shipments.shp_created_at < '2025-01-01'",
+    );
+}
+
+/// "What percent of X went to each Y": each group's share of the total, of rows or of the
+/// measure named.
+#[test]
+fn shares_of_a_total() {
+    check(
+        &logistics(),
+        "What percent of shipments came from each warehouse?",
+        "SELECT warehouses.wh_id, warehouses.wh_name, 100.0 * COUNT(*) / SUM(COUNT(*)) OVER () \
+         AS pct FROM shipments JOIN warehouses ON warehouses.wh_id = shipments.shp_origin_wh \
+         GROUP BY warehouses.wh_id, warehouses.wh_name",
+    );
+}
+
+/// A staff table whose rows end: a nullable termination date.
+fn staff() -> SchemaIndex {
+    crate::fixtures::with_samples(
+        index(
+            vec![typed(
+                "employees",
+                &[
+                    "employee_id integer pk",
+                    "full_name text!",
+                    "hire_date date!",
+                    "termination_date date",
+                    "employment_type text",
+                    "is_remote integer",
+                ],
+            )],
+            &[],
+        ),
+        &[("employees", "employment_type", &["FullTime", "Contractor"])],
+    )
+}
+
+/// "Current" rows are those whose end date is not set.
+#[test]
+fn current_rows_have_not_ended() {
+    check(
+        &staff(),
+        "How many current employees are there?",
+        "SELECT COUNT(*) FROM employees WHERE employees.termination_date IS NULL",
+    );
+    check(
+        &staff(),
+        "How many employees do we still have?",
+        "SELECT COUNT(*) FROM employees WHERE employees.termination_date IS NULL",
+    );
+}
+
+/// A flag named after a percentage's verb is the condition its rows meet.
+#[test]
+fn percentages_of_a_flag() {
+    check(
+        &staff(),
+        "What percentage of current employees are remote?",
+        "SELECT 100.0 * SUM(CASE WHEN employees.is_remote = 1 THEN 1 ELSE 0 END) / COUNT(*) \
+         AS pct FROM employees WHERE employees.termination_date IS NULL",
+    );
+}
