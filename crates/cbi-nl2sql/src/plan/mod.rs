@@ -19,6 +19,7 @@ use crate::{Error, Result};
 mod confidence;
 mod filters;
 mod flags;
+mod period;
 mod resolve;
 mod select;
 mod shape;
@@ -413,6 +414,7 @@ impl<'a> Planner<'a> {
         self.show_ranked_measure();
         self.contradictory_filters();
         self.answer_repeats_question();
+        self.rank_periods();
         Ok(())
     }
 

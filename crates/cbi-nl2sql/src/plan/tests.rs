@@ -872,3 +872,24 @@ fn percentages_of_a_flag() {
          AS pct FROM employees WHERE employees.termination_date IS NULL",
     );
 }
+
+/// "Which day/month … the most …": periods of the rows' date ranked by the measure, shown.
+#[test]
+fn periods_ranked_by_a_measure() {
+    check(
+        &logistics(),
+        "On which day in 2024 were the most shipments created?",
+        "SELECT date(shipments.shp_created_at) AS day, COUNT(*) FROM shipments \
+         WHERE shipments.shp_created_at >= '2024-01-01' AND shipments.shp_created_at < '2025-01-01' \
+         GROUP BY date(shipments.shp_created_at) ORDER BY COUNT(*) DESC, \
+         date(shipments.shp_created_at) ASC LIMIT 1",
+    );
+    check(
+        &logistics(),
+        "Which month had the lowest total shipment weight?",
+        "SELECT strftime('%Y-%m', shipments.shp_created_at) AS month, SUM(shipments.shp_weight_kg) \
+         FROM shipments GROUP BY strftime('%Y-%m', shipments.shp_created_at) \
+         ORDER BY SUM(shipments.shp_weight_kg) ASC, strftime('%Y-%m', shipments.shp_created_at) ASC \
+         LIMIT 1",
+    );
+}
