@@ -410,6 +410,7 @@ impl<'a> Planner<'a> {
         self.total_measures_by_group();
         self.count_grouped_rows();
         self.rank_subject_by_measure();
+        self.rank_values_by_measure();
         self.order_top_n_by_measure();
         self.show_ranked_measure();
         self.contradictory_filters();

@@ -646,6 +646,113 @@ impl Planner<'_> {
         });
     }
 
+    /// "Top 3 destination countries by freight spend", "top 5 countries by number of
+    /// sessions": a top-N of a column's values ranked by a measure named after "by" groups by
+    /// the column and shows the measure — a sum of a measure column (an average after
+    /// "average"), or the number of rows.
+    pub(super) fn rank_values_by_measure(&mut self) {
+        if self.limit.is_none()
+            || !self.group.is_empty()
+            || !self.order.is_empty()
+            || self.select.iter().any(|s| s.expr.is_aggregate())
+        {
+            return;
+        }
+        // "by" may have been read as a grouping cue that found nothing to group by.
+        let Some(by) = (1..self.toks.len()).find(|&i| self.lemma(i) == "by") else {
+            return;
+        };
+        // The ranked values: the last column named before "by" and shown, not a measure.
+        let Some((ct, cc)) = self
+            .ments
+            .iter()
+            .filter(|m| m.end <= by && !m.is_value())
+            .filter_map(|m| {
+                m.columns().map(|(t, c, _)| (t, c)).find(|&(t, c)| {
+                    !self.is_measure_column(t, c)
+                        && self.select.iter().any(|s| s.expr == self.col_expr(t, c))
+                })
+            })
+            .last()
+        else {
+            return;
+        };
+        let ranked = self.col_expr(ct, cc);
+        let words_after = |n: usize| -> Vec<&str> {
+            (by + 1..(by + 1 + n).min(self.toks.len()))
+                .map(|k| self.lemma(k))
+                .collect()
+        };
+        let counted = matches!(words_after(2).as_slice(), ["number" | "count", "of", ..]);
+        let averaged = words_after(2)
+            .iter()
+            .any(|w| matches!(*w, "average" | "avg" | "mean"));
+        let after = self
+            .ments
+            .iter()
+            .find(|m| m.start > by && m.start <= by + 4 && !m.is_value())
+            .and_then(|m| m.best_element());
+        // "by freight spend": money no column is named for, the money column of the ranked
+        // values' table the other words name.
+        let money = || {
+            let words = words_after(4);
+            if !words.iter().any(|w| MONEY_WORDS.contains(w)) {
+                return None;
+            }
+            let info = &self.idx.tables[ct];
+            let moneys: Vec<usize> = (0..info.column_words.len())
+                .filter(|&c| {
+                    self.is_measure_column(ct, c)
+                        && info.column_words[c]
+                            .iter()
+                            .any(|w| MONEY_WORDS.contains(&w.as_str()))
+                })
+                .collect();
+            match moneys.as_slice() {
+                [one] => Some(*one),
+                _ => moneys.into_iter().find(|&c| {
+                    info.column_words[c]
+                        .iter()
+                        .any(|w| !MONEY_WORDS.contains(&w.as_str()) && words.contains(&w.as_str()))
+                }),
+            }
+        };
+        let agg = if averaged { AggFunc::Avg } else { AggFunc::Sum };
+        let named = match after {
+            Some(Element::Column(t, c)) if self.is_measure_column(t, c) => Some((t, c)),
+            _ => None,
+        };
+        let measure = if counted || (named.is_none() && matches!(after, Some(Element::Table(_)))) {
+            Expr::CountStar
+        } else if let Some((t, c)) = named {
+            if !self.tables.contains(&t) && self.subject != Some(t) {
+                self.tables.push(t);
+            }
+            Expr::agg(agg, self.col_expr(t, c))
+        } else if let Some(c) = money() {
+            Expr::agg(agg, self.col_expr(ct, c))
+        } else {
+            return;
+        };
+        self.cue[by] = true;
+        self.select = vec![
+            SelectItem {
+                expr: ranked.clone(),
+                alias: None,
+            },
+            SelectItem {
+                expr: measure.clone(),
+                alias: None,
+            },
+        ];
+        self.group = vec![ranked];
+        self.order = vec![OrderItem {
+            expr: measure,
+            desc: !self.has_word("bottom"),
+        }];
+        self.distinct = false;
+    }
+
     /// "Top 5 campaigns by total spend": a top-N of a table whose only answer is a measure
     /// ranks the table's rows by it, each shown by its label beside the measure.
     pub(super) fn rank_subject_by_measure(&mut self) {

@@ -893,3 +893,35 @@ fn periods_ranked_by_a_measure() {
          LIMIT 1",
     );
 }
+
+/// "Top N <values> by <measure>": the column's values grouped and ranked by the measure, shown.
+#[test]
+fn top_values_by_a_measure() {
+    let freight = index(
+        vec![typed(
+            "shipments",
+            &[
+                "shp_id integer pk",
+                "shp_dest_country text",
+                "shp_declared_value_usd real",
+                "shp_freight_cost_usd real",
+            ],
+        )],
+        &[],
+    );
+    // "spend" names no column: the money column the other words name ("freight").
+    check(
+        &freight,
+        "Top 3 destination countries by freight spend",
+        "SELECT shipments.shp_dest_country, SUM(shipments.shp_freight_cost_usd) FROM shipments \
+         GROUP BY shipments.shp_dest_country ORDER BY SUM(shipments.shp_freight_cost_usd) DESC \
+         LIMIT 3",
+    );
+    check(
+        &logistics(),
+        "Top 3 warehouse cities by shipment weight",
+        "SELECT warehouses.wh_city, SUM(shipments.shp_weight_kg) FROM warehouses \
+         JOIN shipments ON shipments.shp_origin_wh = warehouses.wh_id GROUP BY warehouses.wh_city \
+         ORDER BY SUM(shipments.shp_weight_kg) DESC LIMIT 3",
+    );
+}
