@@ -180,6 +180,10 @@ fn expr_words(e: &Expr) -> String {
             )
         }
         Expr::Share { part } => format!("the percentage where {}", cond_words(part)),
+        Expr::CountIf { cond, measure } => match measure {
+            Some(m) => format!("{} where {}", expr_words(m), cond_words(cond)),
+            None => format!("the number where {}", cond_words(cond)),
+        },
         Expr::ShareOfTotal { measure } => {
             format!("the share of the total {} (%)", expr_words(measure))
         }

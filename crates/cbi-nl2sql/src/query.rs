@@ -126,6 +126,12 @@ pub enum Expr {
     Share {
         part: Box<Condition>,
     },
+    /// A count (or a sum of `measure`) over the rows meeting a condition only:
+    /// `SUM(CASE WHEN cond THEN 1 ELSE 0 END)`, `SUM(CASE WHEN cond THEN m ELSE 0 END)`.
+    CountIf {
+        cond: Box<Condition>,
+        measure: Option<Box<Expr>>,
+    },
     /// Each group's percentage of the measure's total over all groups:
     /// `100.0 * m / SUM(m) OVER ()`.
     ShareOfTotal {
@@ -160,7 +166,10 @@ impl Expr {
                     .any(|f| u.contains(f))
             }
             Expr::Binary { left, right, .. } => left.is_aggregate() || right.is_aggregate(),
-            Expr::Growth { .. } | Expr::Share { .. } | Expr::ShareOfTotal { .. } => true,
+            Expr::Growth { .. }
+            | Expr::Share { .. }
+            | Expr::ShareOfTotal { .. }
+            | Expr::CountIf { .. } => true,
             _ => false,
         }
     }
@@ -186,6 +195,12 @@ impl Expr {
                 period.tables(out);
             }
             Expr::Share { part } => part.tables(out),
+            Expr::CountIf { cond, measure } => {
+                cond.tables(out);
+                if let Some(m) = measure {
+                    m.tables(out);
+                }
+            }
             Expr::ShareOfTotal { measure } => measure.tables(out),
             Expr::CountStar | Expr::Literal(_) => {}
         }

@@ -352,6 +352,16 @@ impl Renderer<'_> {
                 self.condition(part, out)?;
                 out.push_str(" THEN 1 ELSE 0 END) / COUNT(*)");
             }
+            Expr::CountIf { cond, measure } => {
+                out.push_str("SUM(CASE WHEN ");
+                self.condition(cond, out)?;
+                out.push_str(" THEN ");
+                match measure {
+                    Some(m) => self.expr(m, out)?,
+                    None => out.push('1'),
+                }
+                out.push_str(" ELSE 0 END)");
+            }
             Expr::ShareOfTotal { measure } => {
                 let mut m = String::new();
                 self.expr(measure, &mut m)?;

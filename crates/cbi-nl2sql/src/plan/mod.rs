@@ -405,6 +405,7 @@ impl<'a> Planner<'a> {
         self.pass_tables();
         self.current_rows();
         self.shares();
+        self.split_by_values();
         self.pass_unexplained();
         self.how_much_is_money();
         self.total_measures_by_group();

@@ -93,6 +93,97 @@ impl Planner<'_> {
         })
     }
 
+    /// "For each region, how many subscriptions are active and how many cancelled?", "per
+    /// warehouse, count delivered, cancelled and returned shipments", "won versus lost":
+    /// several values of one column asked for side by side in a breakdown are one column of
+    /// counts each (sums when a measure is asked for), in the order the question names them —
+    /// not conditions no row can meet together.
+    pub(super) fn split_by_values(&mut self) {
+        // Something is counted or measured per group ("how many", "count", a sum).
+        let measured = self.count.is_some()
+            || self.select.iter().any(|s| s.expr.is_aggregate())
+            || ["count", "number", "total"]
+                .iter()
+                .any(|w| self.has_word(w));
+        if self.group.is_empty() || self.compound.is_some() || !measured {
+            return;
+        }
+        // The value conditions of each column, an OR of one column's values counting as many;
+        // `filters_on` counts the separate (AND-ed) filters on the column: one OR alone ("a
+        // cat or a dog") is a filter, two conditions no row meets together are a comparison.
+        let mut by_column: Vec<(Expr, Vec<Condition>)> = Vec::new();
+        let mut filters_on: Vec<(Expr, usize)> = Vec::new();
+        for f in &self.filters {
+            let parts: Vec<&Condition> = match f {
+                Condition::Or(cs) => cs.iter().collect(),
+                c => vec![c],
+            };
+            for (k, p) in parts.into_iter().enumerate() {
+                let col = match p {
+                    Condition::Compare {
+                        left,
+                        op: CmpOp::Eq | CmpOp::NotEq,
+                        right: Operand::Literal(Literal::Text(_) | Literal::Int(_)),
+                    } => left.clone(),
+                    Condition::IsNull { expr, .. } => expr.clone(),
+                    _ => continue,
+                };
+                match by_column.iter_mut().find(|(c, _)| *c == col) {
+                    Some((_, cs)) => cs.push(p.clone()),
+                    None => by_column.push((col.clone(), vec![p.clone()])),
+                }
+                // A filter counts once, through its first part.
+                if k == 0 {
+                    match filters_on.iter_mut().find(|(c, _)| *c == col) {
+                        Some((_, n)) => *n += 1,
+                        None => filters_on.push((col, 1)),
+                    }
+                }
+            }
+        }
+        let anded = |c: &Expr| filters_on.iter().any(|(x, n)| x == c && *n >= 2);
+        let Some((col, mut parts)) = by_column
+            .into_iter()
+            .find(|(c, cs)| cs.len() >= 2 && anded(c) && !self.group.contains(c))
+        else {
+            return;
+        };
+        // Every filter on that column goes; the rest stay.
+        self.filters.retain(|f| {
+            let mut on = Vec::new();
+            match f {
+                Condition::Or(cs) => on.extend(cs.iter()),
+                c => on.push(c),
+            }
+            !on.iter().any(|p| match p {
+                Condition::Compare { left, .. } => *left == col,
+                Condition::IsNull { expr, .. } => *expr == col,
+                _ => false,
+            })
+        });
+        parts.sort_by_key(|p| self.condition_start(p).unwrap_or(usize::MAX));
+        let measure = self.select.iter().find_map(|s| match &s.expr {
+            Expr::Agg {
+                func: AggFunc::Sum,
+                arg,
+                distinct: false,
+            } => Some(arg.clone()),
+            _ => None,
+        });
+        self.select.retain(|s| !s.expr.is_aggregate());
+        for p in parts {
+            self.select.push(SelectItem {
+                expr: Expr::CountIf {
+                    cond: Box::new(p),
+                    measure: measure.clone(),
+                },
+                alias: None,
+            });
+        }
+        self.order.retain(|o| !o.expr.is_aggregate());
+        self.having.clear();
+    }
+
     /// Where in the question the words behind a condition start: the mention holding its value
     /// (or naming its column, for a flag or a missing value).
     fn condition_start(&self, c: &Condition) -> Option<usize> {

@@ -925,3 +925,31 @@ fn top_values_by_a_measure() {
          ORDER BY SUM(shipments.shp_weight_kg) DESC LIMIT 3",
     );
 }
+
+/// Values of one column asked for side by side in a breakdown are a column of counts each,
+/// in the question's order.
+#[test]
+fn values_side_by_side_are_counted_apart() {
+    check(
+        &logistics(),
+        "For each warehouse, how many shipments are delivered and how many are in transit?",
+        "SELECT warehouses.wh_name, \
+         SUM(CASE WHEN shipments.shp_status = 'DELIVERED' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN shipments.shp_status = 'IN_TRANSIT' THEN 1 ELSE 0 END) \
+         FROM shipments JOIN warehouses ON warehouses.wh_id = shipments.shp_origin_wh \
+         GROUP BY warehouses.wh_id, warehouses.wh_name",
+    );
+}
+
+/// One OR of values is a filter, not a comparison: nothing is split.
+#[test]
+fn an_or_of_values_stays_a_filter() {
+    check(
+        &logistics(),
+        "For each warehouse, how many shipments are delivered or in transit?",
+        "SELECT warehouses.wh_name, COUNT(*) FROM shipments \
+         JOIN warehouses ON warehouses.wh_id = shipments.shp_origin_wh \
+         WHERE (shipments.shp_status = 'DELIVERED' OR shipments.shp_status = 'IN_TRANSIT') \
+         GROUP BY warehouses.wh_id, warehouses.wh_name",
+    );
+}
