@@ -673,7 +673,7 @@ impl Planner<'_> {
                         && self.select.iter().any(|s| s.expr == self.col_expr(t, c))
                 })
             })
-            .last()
+            .next_back()
         else {
             return;
         };
