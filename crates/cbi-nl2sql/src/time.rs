@@ -88,6 +88,29 @@ fn day_of_month(toks: &[Token], i: usize) -> Option<(u32, u32, Option<i32>, usiz
     }
 }
 
+/// Days written as a span with their month's name at token `i` — "March 10-16, 2025", "19-25
+/// May 2025" — as (month, first day, last day, year if written, the token after it).
+fn day_span(toks: &[Token], i: usize) -> Option<(u32, u32, u32, Option<i32>, usize)> {
+    let norm = |k: usize| toks.get(k).map_or("", |t| t.norm.as_str());
+    let span = |k: usize| -> Option<(u32, u32)> {
+        let (a, b) = norm(k).split_once('-')?;
+        let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+        ((1..=31).contains(&a) && (a..=31).contains(&b)).then_some((a, b))
+    };
+    let (m, (d1, d2)) = match (month_of(norm(i)), span(i + 1)) {
+        (Some(m), Some(days)) => (m, days),
+        _ => (month_of(norm(i + 1))?, span(i)?),
+    };
+    let mut next = i + 2;
+    if norm(next) == "," && toks.get(next + 1).and_then(year_of).is_some() {
+        next += 1;
+    }
+    match toks.get(next).and_then(year_of) {
+        Some(y) => Some((m, d1, d2, Some(y), next + 1)),
+        None => Some((m, d1, d2, None, i + 2)),
+    }
+}
+
 /// The range one named day scopes after the word before it: "since"/"from" it, "after" it,
 /// "before"/"until" it, else the day itself. Open ends stop at the day after `reference`.
 fn day_scope(
@@ -132,7 +155,7 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
     let mut grain: Option<(TimeGrain, Vec<usize>)> = None;
     let mut range: Option<((NaiveDate, NaiveDate), Vec<usize>)> = None;
     // Days named with their month ("November 15") own any year the question writes.
-    let has_days = (0..n).any(|k| day_of_month(toks, k).is_some());
+    let has_days = (0..n).any(|k| day_of_month(toks, k).is_some() || day_span(toks, k).is_some());
     for i in 0..n {
         // Grains.
         if grain.is_none() {
@@ -177,6 +200,31 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
             continue;
         }
         let r = reference;
+        // "the week of March 10-16, 2025", "19-25 May 2025": the days of the span.
+        if let Some((m, d1, d2, y, next)) = day_span(toks, i) {
+            let elsewhere = toks.iter().position(|t| year_of(t).is_some());
+            let year = y
+                .or_else(|| elsewhere.and_then(|k| year_of(&toks[k])))
+                .or(r.map(|t| t.year()));
+            let days = year.and_then(|y| Some((date(y, m, d1)?, date(y, m, d2)?.succ_opt()?)));
+            if let Some(days) = days {
+                let mut lo = i;
+                if lo >= 3 && w(lo - 1) == "of" && w(lo - 2) == "week" && w(lo - 3) == "the" {
+                    lo -= 3;
+                } else if lo >= 2 && w(lo - 1) == "of" && w(lo - 2) == "week" {
+                    lo -= 2;
+                }
+                if lo > 0 && matches!(w(lo - 1), "in" | "during" | "for" | "on" | "between") {
+                    lo -= 1;
+                }
+                let mut used: Vec<usize> = (lo..next).collect();
+                if y.is_none() {
+                    used.extend(elsewhere.filter(|k| !used.contains(k)));
+                }
+                range = Some((days, used));
+                continue;
+            }
+        }
         // "between July 1 and December 31, 2024", "November 15 through December 31",
         // "on 27 June 2025": days written with their month's name.
         if let Some((m, d, y, next)) = day_of_month(toks, i) {
@@ -259,6 +307,54 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
                 }
             }
             let prev = w(i.wrapping_sub(1));
+            // "November and December 2024", "July or August 2025", "March through May 2024":
+            // every month from the first to the last.
+            let month_at = |k: usize| toks.get(k).and_then(|t| month_of(&t.norm));
+            if i >= 3 && matches!(w(i - 2), "and" | "or" | "to" | "through" | "until" | "-") {
+                if let (Some(m1), Some(m2)) = (month_at(i - 3), month_at(i - 1)) {
+                    let span = (
+                        date(y, m1, 1),
+                        date(y, m2, 1).and_then(|d| add_months(d, 1)),
+                    );
+                    if let (true, (Some(a), Some(b))) = (m1 < m2, span) {
+                        let mut used = vec![i - 3, i - 2, i - 1, i];
+                        if i >= 4
+                            && matches!(
+                                w(i - 4),
+                                "in" | "during" | "for" | "of" | "between" | "from"
+                            )
+                        {
+                            used.push(i - 4);
+                        }
+                        range = Some(((a, b), used));
+                        continue;
+                    }
+                }
+            }
+            // "the second half of June 2025": the 16th to the month's end; the first half, the
+            // 1st to the 15th.
+            if i >= 4 && w(i - 2) == "of" && w(i - 3) == "half" {
+                if let Some(m) = month_at(i - 1) {
+                    let start = date(y, m, 1);
+                    let end = start.and_then(|d| add_months(d, 1));
+                    let half = match w(i - 4) {
+                        "first" => start.zip(date(y, m, 16)),
+                        "second" | "last" => date(y, m, 16).zip(end),
+                        _ => None,
+                    };
+                    if let Some((a, b)) = half {
+                        let mut lo = i - 4;
+                        if lo > 0 && w(lo - 1) == "the" {
+                            lo -= 1;
+                        }
+                        if lo > 0 && matches!(w(lo - 1), "in" | "during" | "for" | "of") {
+                            lo -= 1;
+                        }
+                        range = Some(((a, b), (lo..=i).collect()));
+                        continue;
+                    }
+                }
+            }
             // "March 2023"
             if let Some(m) = toks.get(i.wrapping_sub(1)).and_then(|t| month_of(&t.norm)) {
                 if let (Some(a), Some(b)) =
@@ -410,7 +506,10 @@ pub fn resolve_time(toks: &[Token], reference: Option<NaiveDate>) -> Option<Time
             ("in" | "during", m)
                 if month_of(m).is_some()
                     && toks.get(i + 2).and_then(year_of).is_none()
-                    && day_of_month(toks, i + 1).is_none() =>
+                    && day_of_month(toks, i + 1).is_none()
+                    // "in November and December 2024": the months' own rule.
+                    && !(matches!(w(i + 2), "and" | "or" | "to" | "through" | "until" | "-")
+                        && toks.get(i + 3).and_then(|t| month_of(&t.norm)).is_some()) =>
             {
                 let month = month_of(m).unwrap_or(1);
                 let year = if month <= today.month() {
@@ -576,6 +675,34 @@ mod tests {
         check("orders in the last 30 days", "[2024-10-22,2024-11-21)");
         check("orders in the past 6 months", "[2024-06-01,2024-11-21)");
         check("revenue between 2022 and 2023", "[2022-01-01,2024-01-01)");
+        check(
+            "overtime paid in November and December 2024 combined",
+            "[2024-11-01,2025-01-01)",
+        );
+        check(
+            "vacations starting in July or August 2025",
+            "[2025-07-01,2025-09-01)",
+        );
+        check(
+            "orders from March through May 2024",
+            "[2024-03-01,2024-06-01)",
+        );
+        check(
+            "trials started in the second half of June 2025",
+            "[2025-06-16,2025-07-01)",
+        );
+        check(
+            "signups in the first half of May 2025",
+            "[2025-05-01,2025-05-16)",
+        );
+        check(
+            "invoices that went out in the week of March 10-16, 2025",
+            "[2025-03-10,2025-03-17)",
+        );
+        check(
+            "sessions in the week of 19-25 May 2025, by device",
+            "[2025-05-19,2025-05-26)",
+        );
         check(
             "shipments delivered between 2024-11-25 and 2024-12-06",
             "[2024-11-25,2024-12-07)",
