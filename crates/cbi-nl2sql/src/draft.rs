@@ -648,7 +648,7 @@ fn header(idx: &SchemaIndex) -> Vec<String> {
 
 /// A column's name in words: abbreviations written out, and the prefix its table's columns
 /// share dropped (`shp_created_at` of shipments → "created at").
-fn column_phrase(table: &cbi_types::TableSchema, c: usize) -> String {
+pub fn column_phrase(table: &cbi_types::TableSchema, c: usize) -> String {
     let readable = readable_name(&table.columns[c].name);
     let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     let Some(prefix) = column_prefix(&table.name, &names) else {
