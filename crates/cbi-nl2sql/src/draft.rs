@@ -151,6 +151,11 @@ const GENERIC_WORDS: &[&str] = &[
     "value",
 ];
 
+/// A word of a flag's name that only says it is a flag ("is", "has", "yn").
+fn is_flag_word(w: &str) -> bool {
+    w == "is" || lexicon::FLAG_FIRST_WORDS.contains(&w) || lexicon::FLAG_LAST_WORDS.contains(&w)
+}
+
 /// Nouns without a plural ("staff" for employees).
 const MASS_NOUNS: &[&str] = &[
     "staff",
@@ -224,9 +229,7 @@ pub fn role(idx: &SchemaIndex, t: usize, c: usize) -> Role {
         .unwrap_or_default();
     let distinct = profile.and_then(|p| p.distinct_count);
     let zero_one = !values.is_empty() && values.iter().all(|v| matches!(*v, "0" | "1"));
-    let flag_name = words.len() >= 2
-        && (matches!(words[0].as_str(), "be" | "is" | "has" | "have" | "can")
-            || matches!(words.last().map(String::as_str), Some("flag" | "yn")));
+    let flag_name = lexicon::is_flag_name(words);
     if class == TypeClass::Boolean
         || (class == TypeClass::Integer && flag_name && (zero_one || profile.is_none()))
         || (class == TypeClass::Text
@@ -361,10 +364,7 @@ pub fn column_description(idx: &SchemaIndex, t: usize, c: usize, role: &Role) ->
             )
         }
         Role::Flag => {
-            let words: Vec<&str> = readable
-                .split(' ')
-                .filter(|w| !matches!(*w, "is" | "has" | "have" | "can" | "flag" | "yn"))
-                .collect();
+            let words: Vec<&str> = readable.split(' ').filter(|w| !is_flag_word(w)).collect();
             let values: Vec<&str> = profile
                 .map(|p| p.samples.iter().map(String::as_str).collect())
                 .unwrap_or_default();
@@ -570,7 +570,7 @@ pub fn flag_terms(idx: &SchemaIndex) -> Vec<BusinessTerm> {
             }
             let words: Vec<String> = column_phrase(table, c)
                 .split(' ')
-                .filter(|w| !matches!(*w, "is" | "has" | "have" | "can" | "flag" | "yn"))
+                .filter(|w| !is_flag_word(w))
                 .map(str::to_string)
                 .collect();
             if words.is_empty() {

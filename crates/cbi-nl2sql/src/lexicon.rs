@@ -56,6 +56,20 @@ pub const MONEY_WORDS: &[&str] = &[
     "eur", "gbp", "total", "charge", "budget",
 ];
 
+/// First words of a yes/no flag's name, as lemmas (`is_public` → be public, `has_manager`).
+pub const FLAG_FIRST_WORDS: &[&str] = &["be", "has", "have"];
+/// Last words of a yes/no flag's name (`fragile_yn`, `conv_flag`).
+pub const FLAG_LAST_WORDS: &[&str] = &["flag", "yn"];
+
+/// Whether a column's words (lemmas) name a yes/no flag: `is_test`, `has_manager`, `fragile_yn`.
+pub fn is_flag_name(words: &[String]) -> bool {
+    words.len() >= 2
+        && (FLAG_FIRST_WORDS.contains(&words[0].as_str())
+            || words
+                .last()
+                .is_some_and(|w| FLAG_LAST_WORDS.contains(&w.as_str())))
+}
+
 /// Words for people counted as a number: a population column counts them.
 pub const PEOPLE_WORDS: &[&str] = &["person", "people", "resident", "inhabitant", "citizen"];
 

@@ -7,10 +7,6 @@ use super::Planner;
 use crate::index::Element;
 use crate::query::{CmpOp, Condition, Expr, Literal, Operand};
 
-/// First words of a flag column's name (as lemmas: `is_public` → be public).
-const FLAG_FIRST_WORDS: &[&str] = &["be", "has", "have"];
-/// Last words of a flag column's name.
-const FLAG_LAST_WORDS: &[&str] = &["flag", "yn"];
 /// Words that, right before an event's word, say the event happened ("have closed", "were
 /// delivered").
 const HAPPENED_WORDS: &[&str] = &["have", "has", "be", "been", "already"];
@@ -55,12 +51,7 @@ impl Planner<'_> {
     /// only when its values are a yes/no pair.
     fn flag_literals(&self, t: usize, c: usize) -> Option<(Literal, Literal)> {
         let info = &self.idx.tables[t];
-        let words = &info.column_words[c];
-        let named = words.len() >= 2
-            && (FLAG_FIRST_WORDS.contains(&words[0].as_str())
-                || words
-                    .last()
-                    .is_some_and(|w| FLAG_LAST_WORDS.contains(&w.as_str())));
+        let named = crate::lexicon::is_flag_name(&info.column_words[c]);
         match info.column_class[c] {
             TypeClass::Boolean if self.idx.aug.schema.dialect == SqlDialect::PostgreSql => {
                 Some((Literal::Text("true".into()), Literal::Text("false".into())))
