@@ -1,9 +1,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cbi_context::{
+    ClarificationEngine, ContextTracker, Edit, Focus, ReferenceResolver, Resolution,
+    ResolveOptions, Resolved,
+};
 use cbi_nl2sql::{
-    EmbeddedGenerator, GenerationRequest, SqlCandidate, SqlGenerator, SqlValidator, TrialOutcome,
-    TrialRunner, ValidatorOptions,
+    EmbeddedGenerator, GenerationRequest, SchemaIndex, SemanticQuery, SqlCandidate, SqlGenerator,
+    SqlValidator, TrialOutcome, TrialRunner, ValidatorOptions,
 };
 use cbi_schema::{AugmentOptions, CacheOptions, SchemaAugmenter, SchemaCache, check_semantic};
 use cbi_session::SessionManager;
@@ -28,6 +32,10 @@ pub struct EngineOptions {
     pub augment: AugmentOptions,
     /// "Today" for relative dates; by default the latest date in the data.
     pub reference_date: Option<chrono::NaiveDate>,
+    /// Read follow-ups ("which had the highest?", "only 2023") against the conversation
+    /// (`cbi-context`); off, every question is answered on its own (a baseline to measure
+    /// against).
+    pub follow_ups: bool,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +45,7 @@ impl Default for EngineOptions {
             user_id: "default".to_string(),
             augment: AugmentOptions::default(),
             reference_date: None,
+            follow_ups: true,
         }
     }
 }
@@ -61,6 +70,8 @@ impl std::fmt::Debug for Database {
 struct Ready {
     schema: Arc<AugmentedSchema>,
     validator: SqlValidator,
+    /// The schema's index, for reading follow-ups against the conversation's focus.
+    index: Arc<SchemaIndex>,
 }
 
 /// Runs a generator's candidates for its own checks (self-correction on database errors,
@@ -242,7 +253,12 @@ impl ConversationalBiEngine {
                 allowed_table_functions: self.config.validator.allowed_table_functions.clone(),
                 ..ValidatorOptions::default()
             });
-        let ready = Arc::new(Ready { schema, validator });
+        let index = Arc::new(SchemaIndex::new(schema.clone()));
+        let ready = Arc::new(Ready {
+            schema,
+            validator,
+            index,
+        });
         *slot = Some(ready.clone());
         Ok(ready)
     }
@@ -309,6 +325,61 @@ impl ConversationalBiEngine {
                 asked = c.original_query.clone();
             }
         }
+        // A pick of an earlier answer (asked because a follow-up's reference was unclear)
+        // resumes the follow-up against that answer.
+        let mut picked_focus = None;
+        choices.retain(
+            |p| match ClarificationEngine::resume(p, &session.context, &ready.index) {
+                Some(f) => {
+                    picked_focus = Some(f);
+                    false
+                }
+                None => true,
+            },
+        );
+        let focus = picked_focus
+            .or_else(|| ContextTracker::focus(&session.context, &ready.index))
+            .filter(|_| self.opts.follow_ups);
+        let g0 = Instant::now();
+        let resolution = ReferenceResolver::new(
+            &ready.index,
+            ResolveOptions {
+                reference_date: self.opts.reference_date,
+            },
+        )
+        .resolve(&asked, focus.as_ref());
+        let embedded = self.generator.name() == "embedded";
+        let mut unclear = None;
+        let mut resolved = None;
+        match resolution {
+            // The resolver answers the edits it is sure of; with a model configured, the rest
+            // goes to the model, which sees the conversation in its prompt.
+            Resolution::Resolved(r) if embedded || r.confidence >= 0.9 => {
+                resolved = resolved_candidate(&r, &ready.index, db.conn.dialect());
+            }
+            Resolution::Unclear(u) if embedded => {
+                if self.opts.clarify {
+                    if let Some(c) = ClarificationEngine::ask(&u, &session.context, &asked) {
+                        resolved = Some(SqlCandidate {
+                            sql: None,
+                            confidence: 0.0,
+                            reasons: vec![u.message.clone()],
+                            explanation: u.message.clone(),
+                            intent: Intent::Clarify,
+                            tables: Vec::new(),
+                            plan: None,
+                            verified: false,
+                            clarification: Some(c),
+                            usage: Default::default(),
+                            cost_usd: 0.0,
+                            generator: "context".into(),
+                        });
+                    }
+                }
+                unclear = Some(u);
+            }
+            _ => {}
+        }
         let request = GenerationRequest {
             question: asked,
             context: session.context.clone(),
@@ -324,14 +395,27 @@ impl ConversationalBiEngine {
                 limits: trial_limits(&self.limits()),
             })),
         };
-        let g0 = Instant::now();
-        let generation = self
-            .generator
-            .generate(&request)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Nothing("no SQL was generated".into()))?;
+        let generation = match resolved {
+            Some(c) => c,
+            None => {
+                let mut g = self
+                    .generator
+                    .generate(&request)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Nothing("no SQL was generated".into()))?;
+                // A follow-up answered as if it stood alone is never sure.
+                if let Some(u) = &unclear {
+                    g.confidence = g.confidence.min(0.5);
+                    g.reasons.push(format!(
+                        "\"{}\" seems to refer to an earlier answer, which could not be read; answered as a new question",
+                        u.phrase
+                    ));
+                }
+                g
+            }
+        };
         timings.generate = g0.elapsed();
 
         if let Some(clarification) = generation.clarification.clone() {
@@ -395,11 +479,22 @@ impl ConversationalBiEngine {
         turn.turn_id = session.turn_count + 1;
         let tables: Vec<String> = generation.tables.clone();
         let max_turns = self.sessions.config().max_turns;
+        let planned: Option<SemanticQuery> = generation
+            .plan
+            .as_ref()
+            .and_then(|p| serde_json::from_value(p.clone()).ok());
+        let focus = Focus::of(
+            turn.turn_id,
+            question,
+            planned.as_ref(),
+            Some(&validated.sql),
+        );
         // One update: the turn and what it changed in the context, counted once.
         let s = self
             .sessions
             .update_context_with(id, move |ctx| {
                 ctx.pending_clarification = None;
+                ContextTracker::observe(ctx, &focus);
                 if let Some(first) = tables.first() {
                     ctx.current_focus = Some(first.clone());
                 }
@@ -832,6 +927,54 @@ fn generator_for(config: &Config) -> Arc<dyn SqlGenerator> {
         // Front ends that want to tell the person call `generator_from_config` themselves.
         tracing::debug!(error = %e, "the configured model is not available; the embedded generator answers");
         Arc::new(EmbeddedGenerator::new())
+    })
+}
+
+/// A resolved follow-up as the engine's candidate: its SQL in the database's dialect.
+fn resolved_candidate(
+    r: &Resolved,
+    idx: &SchemaIndex,
+    dialect: cbi_types::SqlDialect,
+) -> Option<SqlCandidate> {
+    let sql = cbi_context::render(&r.query, idx, dialect).ok()?;
+    let intent = if r.edits.contains(&Edit::Compare) {
+        Intent::Compare
+    } else if r.edits.contains(&Edit::Regroup) {
+        Intent::Analyze
+    } else if r
+        .edits
+        .iter()
+        .any(|e| matches!(e, Edit::Filter | Edit::Time | Edit::Rank))
+    {
+        Intent::Filter
+    } else {
+        Intent::Query
+    };
+    let mut reasons = r.reasons.clone();
+    reasons.insert(
+        0,
+        format!(
+            "follow-up: {}",
+            r.edits
+                .iter()
+                .map(|e| e.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    Some(SqlCandidate {
+        sql: Some(sql),
+        confidence: r.confidence,
+        reasons,
+        explanation: r.explanation.clone(),
+        intent,
+        tables: r.query.all_tables(),
+        plan: serde_json::to_value(&r.query).ok(),
+        verified: false,
+        clarification: None,
+        usage: Default::default(),
+        cost_usd: 0.0,
+        generator: "context".into(),
     })
 }
 

@@ -391,6 +391,7 @@ impl SqlGenerator for EmbeddedGenerator {
             plan: PlanOptions {
                 reference_date: request.reference_date,
                 choices: request.choices.iter().filter_map(payload_choice).collect(),
+                scope: Vec::new(),
             },
             clarify: request.clarify,
         };

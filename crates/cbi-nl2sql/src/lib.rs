@@ -27,7 +27,7 @@ mod generator;
 pub mod grammar;
 pub mod index;
 mod joins;
-mod lexicon;
+pub mod lexicon;
 pub mod link;
 pub mod model;
 pub mod plan;

@@ -79,7 +79,7 @@ impl Mention {
 }
 
 /// Words that never start or end a linked span on their own.
-pub(crate) const STOP: &[&str] = &[
+pub const STOP: &[&str] = &[
     "what",
     "which",
     "who",

@@ -140,6 +140,12 @@ pub struct ConversationContext {
     /// A clarifying question awaiting an answer, if the last turn asked one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_clarification: Option<Clarification>,
+    /// What the conversation is about after the latest answer (measures, groupings, filters,
+    /// time range, its query), as the context tracker (`cbi-context`) writes it: versioned,
+    /// so a session stored by another version or before a schema change still loads, and it
+    /// survives `max_turns` dropping the turns it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<serde_json::Value>,
 }
 
 impl ConversationContext {

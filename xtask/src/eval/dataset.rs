@@ -141,7 +141,12 @@ pub fn load(format: Format, opts: &LoadOptions) -> Result<Dataset> {
 
 /// `<dir>/<db_id>/<db_id>.sqlite`.
 pub fn db_file(dir: &Path, db_id: &str) -> PathBuf {
-    dir.join(db_id).join(format!("{db_id}.sqlite"))
+    let nested = dir.join(db_id).join(format!("{db_id}.sqlite"));
+    let flat = dir.join(format!("{db_id}.sqlite"));
+    if !nested.exists() && flat.exists() {
+        return flat;
+    }
+    nested
 }
 
 /// The JSON file of a set: `data` itself when it is a file, else the first of `names` in it.

@@ -179,6 +179,7 @@ pub const MODELS: &[&str] = &[
     "<provider>:<model>[@<base_url>]",
     "hybrid:<provider>:<model>[@<base_url>]",
     "naive:<provider>:<model>[@<base_url>]",
+    "standalone:<spec> (every turn on its own: no follow-up resolution)",
     "gold",
     "select1",
 ];
@@ -199,11 +200,18 @@ pub fn build(spec: &str, gold: Arc<GoldBook>) -> Result<Arc<dyn Predictor>> {
         "gold" => no_arg(Arc::new(GoldOracle { gold })),
         "select1" => no_arg(Arc::new(Select1)),
         "embedded" if !arg.is_empty() => bail!("model `embedded` takes no argument (got `{arg}`)"),
+        // The same generator with each turn read on its own: the baseline follow-up
+        // resolution is measured against.
+        "standalone" => {
+            let generator = cbi_engine::generator_from_spec(arg, &cbi_types::Config::default())
+                .map_err(|e| anyhow::anyhow!("{e}; available: {}", MODELS.join(", ")))?;
+            Ok(Arc::new(Engine::new(spec, generator, false)))
+        }
         _ => {
             // Keys and base URLs not in the spec come from the environment.
             let generator = cbi_engine::generator_from_spec(spec, &cbi_types::Config::default())
                 .map_err(|e| anyhow::anyhow!("{e}; available: {}", MODELS.join(", ")))?;
-            Ok(Arc::new(Engine::new(spec, generator)))
+            Ok(Arc::new(Engine::new(spec, generator, true)))
         }
     }
 }
@@ -224,7 +232,7 @@ struct EmbeddedState {
 }
 
 impl Engine {
-    fn new(name: &str, generator: Arc<dyn cbi_nl2sql::SqlGenerator>) -> Self {
+    fn new(name: &str, generator: Arc<dyn cbi_nl2sql::SqlGenerator>, follow_ups: bool) -> Self {
         let config = cbi_types::Config::default();
         let sessions = Arc::new(cbi_session::SessionManager::new(
             Arc::new(cbi_session::MemoryStore::new()),
@@ -235,6 +243,7 @@ impl Engine {
         ));
         let opts = cbi_engine::EngineOptions {
             clarify: false,
+            follow_ups,
             ..cbi_engine::EngineOptions::default()
         };
         Engine {

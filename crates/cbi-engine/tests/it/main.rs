@@ -5,6 +5,7 @@
 mod common;
 mod conversation;
 mod demo;
+mod followups;
 mod grammar;
 mod hostile;
 mod seam;

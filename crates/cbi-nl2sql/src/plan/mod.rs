@@ -59,6 +59,9 @@ pub struct PlanOptions {
     pub reference_date: Option<chrono::NaiveDate>,
     /// Choices made in answer to earlier clarifying questions: phrase → element.
     pub choices: Vec<(String, Element)>,
+    /// Tables the conversation is about (the previous answer's, its subject first). A
+    /// follow-up that names no table of its own ("what are their names?") is read over them.
+    pub scope: Vec<String>,
 }
 
 /// Plans a question against an indexed schema.

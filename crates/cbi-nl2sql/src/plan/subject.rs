@@ -170,6 +170,15 @@ impl Planner<'_> {
                 let _ = ti;
             }
         }
+        // A follow-up that names no table is about the conversation's tables, the subject
+        // first, when they hold what it mentions.
+        for (k, name) in self.opts.scope.iter().enumerate() {
+            if let Some(t) = self.idx.aug.schema.table_index(name) {
+                if score[t] > 0.0 {
+                    score[t] += if k == 0 { 0.6 } else { 0.3 };
+                }
+            }
+        }
         // Prefer fact-like tables (more rows) on ties.
         let best = (0..n).filter(|&t| score[t] > 0.0).max_by(|&a, &b| {
             score[a]
