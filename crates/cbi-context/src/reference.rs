@@ -119,6 +119,10 @@ pub struct Reading {
     pub limit: Option<u64>,
     /// "Sort them in decreasing order": a direction with no key.
     pub sort: Option<bool>,
+    /// "All the models except those", "the rest".
+    pub complement: bool,
+    /// "For each of them": per row of the answer in focus.
+    pub each: bool,
 }
 
 impl Reading {
@@ -318,10 +322,36 @@ impl<'a> ReferenceResolver<'a> {
                         | "repeat"
                         | "split"
                 );
-            if stands && r.mention_at(i).is_none() {
+            // "this cartoon", "those singers": a table the answer in focus is about.
+            let names_focus = r.mentions.iter().any(|m| {
+                m.start == i + 1
+                    && m.tables().any(|t| {
+                        let name = &self.idx.table(t).name;
+                        focus.tables.iter().any(|x| x.eq_ignore_ascii_case(name))
+                    })
+            });
+            if (stands || names_focus) && r.mention_at(i).is_none() {
                 r.anaphor.get_or_insert_with(|| w[i].to_string());
                 r.used[i] = true;
             }
+        }
+        for (i, k) in words::find(Cue::Each, &w) {
+            // "for each type" groups by the type; "for each of them" by the rows in focus.
+            if k > 1 && w[i + k - 1] != "each" || k == 1 {
+                let names_group = r.mentions.iter().any(|m| {
+                    m.start == i + k || (m.start == i + k + 1 && w.get(i + k) == Some(&"the"))
+                });
+                if !names_group {
+                    r.each = true;
+                    r.anaphor.get_or_insert_with(|| w[i..i + k].join(" "));
+                    r.mark(i, k);
+                }
+            }
+        }
+        for (i, k) in words::find(Cue::Complement, &w) {
+            r.complement = true;
+            r.anaphor.get_or_insert_with(|| w[i..i + k].join(" "));
+            r.mark(i, k);
         }
         for (i, k) in words::find(Cue::Drill, &w) {
             r.drill = true;
@@ -370,6 +400,21 @@ impl<'a> ReferenceResolver<'a> {
             }
         }
 
+        // "How about more than 3?": a comparison with a number and no column of its own.
+        for i in 0..n {
+            if r.used[i] {
+                continue;
+            }
+            let Some((op, k, implied)) = comparison(&l[i..]) else {
+                continue;
+            };
+            let _ = implied;
+            if let Some(TokenKind::Number(x)) = r.tokens.get(i + k).map(|t| &t.kind) {
+                r.compare_number = Some((op, *x));
+                r.mark(i, k + 1);
+                break;
+            }
+        }
         // Time: ranges read against the focus's own period ("the second half of the year").
         let reference = focus
             .time
@@ -516,23 +561,6 @@ impl<'a> ReferenceResolver<'a> {
                 r.used[i] = true;
             }
         }
-        // "How about more than 3?": a comparison with a number and no column of its own.
-        for i in 0..n {
-            if r.used[i] {
-                continue;
-            }
-            let Some((op, k, implied)) = comparison(&l[i..]) else {
-                continue;
-            };
-            if implied.is_some() {
-                continue;
-            }
-            if let Some(TokenKind::Number(x)) = r.tokens.get(i + k).map(|t| &t.kind) {
-                r.compare_number = Some((op, *x));
-                r.mark(i, k + 1);
-                break;
-            }
-        }
         for (i, k) in words::find(Cue::Distinct, &w) {
             r.distinct = true;
             r.mark(i, k);
@@ -616,6 +644,23 @@ impl<'a> ReferenceResolver<'a> {
                         }
                     }
                     continue;
+                }
+            }
+            // "the ones with 4 cylinders": a number naming a numeric column's value.
+            if let Some(Element::Column(t, c)) = m.best_element() {
+                let before = m.start.checked_sub(1);
+                if let Some(b) = before.filter(|&b| !r.used[b]) {
+                    if let TokenKind::Number(x) = r.tokens[b].kind {
+                        if self.is_measure_column(t, c) {
+                            r.values.push(ValueRef {
+                                column: self.column_ref(t, c),
+                                value: x.to_string(),
+                                negated,
+                            });
+                            r.mark(b, m.end - b);
+                            continue;
+                        }
+                    }
                 }
             }
             match m.best_element() {

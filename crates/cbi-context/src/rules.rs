@@ -44,6 +44,8 @@ pub enum Edit {
     Distinct,
     /// "Limit it to one".
     Limit,
+    /// "All the models except those": the focus's condition negated.
+    Complement,
 }
 
 impl Edit {
@@ -63,6 +65,7 @@ impl Edit {
             Edit::Recompare => "recompare",
             Edit::Distinct => "distinct",
             Edit::Limit => "limit",
+            Edit::Complement => "complement",
         }
     }
 }
@@ -102,6 +105,7 @@ pub trait Rule {
 /// follow-up is a question of its own over the same rows.
 pub fn rules() -> Vec<Box<dyn Rule>> {
     vec![
+        Box::new(Complement),
         Box::new(CountRows),
         Box::new(Summarize),
         Box::new(SwapMeasure),
@@ -403,9 +407,12 @@ impl Rule for CarryOver {
             Some(&("list" | "show" | "give" | "which" | "who"))
         );
         let wants = r.drill
+            || r.each
             || r.count
             || new_table
             || (!r.columns.is_empty() && !aggregate)
+            // "What is the surface area of each of those countries?": a column of the rows listed.
+            || (r.measure.is_some() && !aggregate && r.groups.is_empty() && r.agg.is_none() && r.rank.is_none())
             || (!r.columns.is_empty() && r.anaphor.is_some() && r.groups.is_empty())
             // "List the ones who signed up in 2024" after a count: the rows counted.
             || (lists && r.anaphor.is_some() && aggregate && !grouped && r.rank.is_none());
@@ -458,6 +465,38 @@ impl Rule for CarryOver {
                 }
             }
         }
+        // "Also show the nation for those singers": the list in focus, with more columns.
+        if r.add && !aggregate && cx.focus.limit.is_none() {
+            // "Also, how much do they weigh?": each row's value, not a total.
+            if r.agg.is_none() && q.group_by.is_empty() {
+                if let [
+                    SelectItem {
+                        expr: Expr::Agg { arg, .. },
+                        ..
+                    },
+                ] = q.select.as_slice()
+                {
+                    if matches!(arg.as_ref(), Expr::Column(_)) {
+                        q.select = vec![SelectItem {
+                            expr: arg.as_ref().clone(),
+                            alias: None,
+                        }];
+                    }
+                }
+            }
+            if !q.is_aggregate() {
+                let mut select: Vec<SelectItem> = cx
+                    .query
+                    .select
+                    .iter()
+                    .filter(|s| !q.select.iter().any(|x| x.expr == s.expr))
+                    .cloned()
+                    .collect();
+                select.append(&mut q.select);
+                q.select = select;
+                q.distinct = cx.query.distinct;
+            }
+        }
         // "What are their emails?" after a count: whose, shown first.
         if r.anaphor
             .as_deref()
@@ -467,6 +506,56 @@ impl Rule for CarryOver {
             && !q.is_aggregate()
         {
             prepend_labels(cx.res.idx, &mut q);
+        }
+        // "How many pets does each of them have?": the measure per row of the list in focus.
+        if r.each && !aggregate && q.is_aggregate() && q.group_by.is_empty() {
+            let rows: Vec<Expr> = cx
+                .focus
+                .query
+                .iter()
+                .flat_map(|f| f.select.iter())
+                .filter(|s| matches!(s.expr, Expr::Column(_) | Expr::Folded(_)))
+                .map(|s| s.expr.clone())
+                .collect();
+            if !rows.is_empty() {
+                for (k, e) in rows.iter().enumerate() {
+                    q.group_by.push(e.clone());
+                    q.select.insert(
+                        k,
+                        SelectItem {
+                            expr: e.clone(),
+                            alias: None,
+                        },
+                    );
+                }
+                q.distinct = false;
+            }
+        }
+        // "What is its id?" after "the museum with the most staff": the same one row.
+        let singular = r.anaphor.as_deref().is_some_and(|a| {
+            matches!(
+                a,
+                "it" | "its" | "he" | "she" | "him" | "his" | "her" | "that one" | "this one"
+            )
+        });
+        if (singular || r.anaphor.as_deref() == Some("they"))
+            && cx.focus.limit.is_some()
+            && q.limit.is_none()
+            && q.order_by.is_empty()
+            && !q.is_aggregate()
+            && !cx.focus.order.iter().any(|o| o.expr.is_aggregate())
+        {
+            q.order_by = cx.focus.order.clone();
+            q.limit = cx.focus.limit;
+            for o in &q.order_by {
+                let mut t = Vec::new();
+                o.expr.tables(&mut t);
+                for t in t {
+                    if !q.tables.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                        q.tables.push(t);
+                    }
+                }
+            }
         }
         cx.confidence = planned.confidence.min(0.95);
         cx.reasons.extend(planned.reasons);
@@ -496,6 +585,9 @@ impl Rule for SwapMeasure {
 
     fn apply(&self, cx: &mut Cx<'_, '_>) -> Option<Edit> {
         let r = cx.reading;
+        if cx.edits.contains(&Edit::Summarize) || cx.edits.contains(&Edit::Count) {
+            return None;
+        }
         let edit = if r.correction {
             Edit::Correction
         } else {
@@ -618,10 +710,38 @@ impl Rule for SwapMeasure {
             if r.rank.is_some() && matches!(f, AggFunc::Max | AggFunc::Min) {
                 return None;
             }
+            // "How about the minimum and maximum?": each of them.
+            if r.aggs.len() > 1 && !r.add {
+                let all: Option<Vec<Expr>> = r.aggs.iter().map(|&g| reaggregate(&old, g)).collect();
+                let all = all?;
+                cx.query.select.retain(|s| !s.expr.is_aggregate());
+                for e in &all {
+                    cx.query.select.push(SelectItem {
+                        expr: e.clone(),
+                        alias: None,
+                    });
+                }
+                cx.query.order_by.retain(|o| !o.expr.is_aggregate());
+                cx.notes.push(format!(
+                    "with {} instead of {}",
+                    all.iter().map(label).collect::<Vec<_>>().join(" and "),
+                    label(&old)
+                ));
+                return Some(edit);
+            }
             reaggregate(&old, f)?
         };
         if new == old {
             return None;
+        }
+        // "Also show the maximum": beside the old one.
+        if r.add && counted.is_none() {
+            cx.query.select.push(SelectItem {
+                expr: new.clone(),
+                alias: None,
+            });
+            cx.notes.push(format!("with {} as well", label(&new)));
+            return Some(edit);
         }
         for s in &mut cx.query.select {
             if s.expr == old {
@@ -880,11 +1000,34 @@ impl Rule for Refilter {
             if cx.values_done[k] {
                 continue;
             }
+            // "Dutch or English": the values of one column together.
+            let same: Vec<usize> = (k..cx.reading.values.len())
+                .filter(|&j| {
+                    !cx.values_done[j]
+                        && cx.reading.values[j].column == v.column
+                        && cx.reading.values[j].negated == v.negated
+                })
+                .collect();
             let lit = literal_for(cx.res.idx, &v.column, &v.value);
-            let cond = Condition::Compare {
-                left: Expr::Column(v.column.clone()),
-                op: if v.negated { CmpOp::NotEq } else { CmpOp::Eq },
-                right: Operand::Literal(lit),
+            let cond = if same.len() > 1 {
+                let values = same
+                    .iter()
+                    .map(|&j| literal_for(cx.res.idx, &v.column, &cx.reading.values[j].value))
+                    .collect();
+                for &j in &same {
+                    cx.values_done[j] = true;
+                }
+                Condition::InList {
+                    expr: Expr::Column(v.column.clone()),
+                    values,
+                    negated: v.negated,
+                }
+            } else {
+                Condition::Compare {
+                    left: Expr::Column(v.column.clone()),
+                    op: if v.negated { CmpOp::NotEq } else { CmpOp::Eq },
+                    right: Operand::Literal(lit),
+                }
             };
             let replaced = cx.query.filters.len();
             cx.query
@@ -948,6 +1091,22 @@ impl Rule for Rank {
     fn apply(&self, cx: &mut Cx<'_, '_>) -> Option<Edit> {
         let (desc, n) = cx.reading.rank?;
         let q = &mut cx.query;
+        // "How about the highest?" after "the lowest acceleration": MIN becomes MAX.
+        if q.group_by.is_empty() && cx.reading.measure.is_none() {
+            if let [
+                SelectItem {
+                    expr: Expr::Agg { func, .. },
+                    ..
+                },
+            ] = q.select.as_mut_slice()
+            {
+                if matches!(func, AggFunc::Min | AggFunc::Max) {
+                    *func = if desc { AggFunc::Max } else { AggFunc::Min };
+                    cx.notes.push(format!("the {}", func.word()));
+                    return Some(Edit::Rank);
+                }
+            }
+        }
         let key = if !q.group_by.is_empty() {
             first_measure(q)?
         } else if let Some(o) = q.order_by.first() {
@@ -1193,6 +1352,13 @@ impl Rule for Recompare {
 
     fn apply(&self, cx: &mut Cx<'_, '_>) -> Option<Edit> {
         let (op, x) = cx.reading.compare_number?;
+        // "after 2023" over dated rows is a period, the time rule's.
+        if cx.reading.time.as_ref().is_some_and(|t| t.range.is_some())
+            && date_column(cx.res.idx, cx.focus).is_some()
+            && cx.edits.contains(&Edit::Time)
+        {
+            return None;
+        }
         let numeric = |c: &Condition| {
             matches!(
                 c,
@@ -1264,5 +1430,70 @@ impl Rule for Limit {
         cx.query.limit = Some(n);
         cx.notes.push(format!("the first {n}"));
         Some(Edit::Limit)
+    }
+}
+
+/// "What are all the models except those?", "list the rest": the rows the focus's one
+/// condition left out.
+#[derive(Debug)]
+pub struct Complement;
+
+impl Rule for Complement {
+    fn name(&self) -> &'static str {
+        "complement"
+    }
+
+    fn apply(&self, cx: &mut Cx<'_, '_>) -> Option<Edit> {
+        let r = cx.reading;
+        if !r.complement || !r.values.is_empty() || r.compare_number.is_some() {
+            return None;
+        }
+        let q = &mut cx.query;
+        let [only] = q.filters.as_mut_slice() else {
+            return None;
+        };
+        let negated = match only.clone() {
+            Condition::Compare { left, op, right } => Condition::Compare {
+                left,
+                op: op.negate(),
+                right,
+            },
+            Condition::InList {
+                expr,
+                values,
+                negated,
+            } => Condition::InList {
+                expr,
+                values,
+                negated: !negated,
+            },
+            Condition::InQuery {
+                expr,
+                query,
+                negated,
+            } => Condition::InQuery {
+                expr,
+                query,
+                negated: !negated,
+            },
+            Condition::Like {
+                expr,
+                pattern,
+                negated,
+            } => Condition::Like {
+                expr,
+                pattern,
+                negated: !negated,
+            },
+            Condition::IsNull { expr, negated } => Condition::IsNull {
+                expr,
+                negated: !negated,
+            },
+            _ => return None,
+        };
+        *only = negated;
+        q.limit = None;
+        cx.notes.push("the rows it left out".to_string());
+        Some(Edit::Complement)
     }
 }

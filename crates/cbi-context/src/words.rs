@@ -24,6 +24,8 @@ pub enum Cue {
     Distinct,
     Limit,
     Descending,
+    Complement,
+    Each,
 }
 
 impl Cue {
@@ -47,6 +49,8 @@ impl Cue {
             "distinct" => Cue::Distinct,
             "limit" => Cue::Limit,
             "descending" => Cue::Descending,
+            "complement" => Cue::Complement,
+            "each" => Cue::Each,
             _ => return None,
         })
     }
