@@ -854,6 +854,7 @@ impl Rule for CompareWith {
             add_group_front(&mut cx.query, bucket);
             cx.query.limit = None;
             cx.query.order_by.retain(|o| !o.expr.is_aggregate());
+            order_by_period(&mut cx.query);
             cx.notes
                 .push(format!("from {lo} to {hi}, by {}", grain.word()));
             return Some(Edit::Compare);
@@ -907,13 +908,36 @@ fn add_group_front(q: &mut SemanticQuery, e: Expr) {
         q.group_by.insert(0, e.clone());
     }
     if !q.select.iter().any(|s| s.expr == e) {
-        q.select.insert(
-            0,
-            SelectItem {
-                expr: e,
-                alias: None,
-            },
-        );
+        q.select.insert(0, group_item(e));
+    }
+}
+
+/// A grouping as a select item: a calendar bucket named after its grain (`AS month`).
+fn group_item(e: Expr) -> SelectItem {
+    let alias = match &e {
+        Expr::TimeBucket { grain, .. } => Some(grain.word().to_string()),
+        _ => None,
+    };
+    SelectItem { expr: e, alias }
+}
+
+/// A breakdown over time reads in time order, unless it is ranked.
+fn order_by_period(q: &mut SemanticQuery) {
+    if q.limit.is_some() || q.order_by.iter().any(|o| o.expr.is_aggregate()) {
+        return;
+    }
+    if let Some(b) = q
+        .group_by
+        .iter()
+        .find(|g| matches!(g, Expr::TimeBucket { .. }))
+        .cloned()
+    {
+        if !q.order_by.iter().any(|o| o.expr == b) {
+            q.order_by.push(OrderItem {
+                expr: b,
+                desc: false,
+            });
+        }
     }
 }
 
@@ -962,17 +986,12 @@ impl Rule for Regroup {
             .count();
         for (k, g) in groups.iter().enumerate() {
             q.group_by.push(g.clone());
-            q.select.insert(
-                at + k,
-                SelectItem {
-                    expr: g.clone(),
-                    alias: None,
-                },
-            );
+            q.select.insert(at + k, group_item(g.clone()));
         }
         if r.rank.is_none() {
             q.limit = None;
             q.order_by.retain(|o| !o.expr.is_aggregate());
+            order_by_period(q);
         }
         let names: Vec<String> = groups.iter().map(label).collect();
         cx.notes.push(format!(

@@ -281,3 +281,70 @@ async fn demo_conversations_are_mostly_answered() {
     assert!(share >= 0.55, "{right}/{turns}");
     assert!(follow >= 0.45, "{follow_right}/{follow_turns}");
 }
+
+/// Stands for a language model: answers with the embedded generator underneath, under
+/// another name, and remembers what it was asked and how many earlier turns it was shown.
+#[derive(Debug, Default)]
+struct PretendModel {
+    inner: cbi_nl2sql::EmbeddedGenerator,
+    asked: std::sync::Mutex<Vec<(String, usize)>>,
+}
+
+#[async_trait::async_trait]
+impl cbi_nl2sql::SqlGenerator for PretendModel {
+    fn name(&self) -> &str {
+        "pretend-model"
+    }
+
+    async fn generate(
+        &self,
+        r: &cbi_nl2sql::GenerationRequest,
+    ) -> cbi_nl2sql::Result<Vec<cbi_nl2sql::SqlCandidate>> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((r.question.clone(), r.context.turns.len()));
+        let mut out = self.inner.generate(r).await?;
+        for c in &mut out {
+            c.generator = "pretend-model".into();
+        }
+        Ok(out)
+    }
+}
+
+/// With a model configured, the resolver answers the follow-ups it is sure of itself (no
+/// model call) and hands the rest to the model, which sees the conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_model_sure_edits_skip_it_and_the_rest_reach_it_with_the_conversation() {
+    let demo = Demo::of(cbi_demo::DemoSize::TINY);
+    let model = Arc::new(PretendModel::default());
+    let engine = engine(true).with_generator(model.clone());
+    let key = engine
+        .attach(&demo.path.to_string_lossy(), semantic())
+        .await
+        .unwrap();
+    let s = engine.create_session_for("t", &key).await.unwrap();
+    let first = engine
+        .process_query(s, "Show sales by region")
+        .await
+        .unwrap();
+    assert_eq!(first.generator, "pretend-model");
+    let second = engine
+        .process_query(s, "Which had the highest?")
+        .await
+        .unwrap();
+    assert_eq!(second.generator, "context");
+    assert!(second.confidence >= 0.9);
+    assert!(second.sql.unwrap().contains("LIMIT 1"));
+    // Nothing the resolver can read: the model gets it, with both earlier turns.
+    // (The pretend model cannot read it either: its error comes back as it is.)
+    let _ = engine.process_query(s, "what about it").await;
+    let asked = model.asked.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        vec![
+            ("Show sales by region".to_string(), 0),
+            ("what about it".to_string(), 2)
+        ]
+    );
+}
