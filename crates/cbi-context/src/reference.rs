@@ -111,8 +111,9 @@ pub struct Reading {
     pub within_focus: bool,
     /// Every aggregate word, in order ("the maximum and the minimum").
     pub aggs: Vec<AggFunc>,
-    /// "More than 3", "at least 1000": the operator and the number.
-    pub compare_number: Option<(CmpOp, f64)>,
+    /// "More than 3", "at least 1000": the operator and the number ("how about after?": the
+    /// operator alone).
+    pub compare_number: Option<(CmpOp, Option<f64>)>,
     /// "Show the distinct values", "filter out duplicates".
     pub distinct: bool,
     /// "Limit it to one", "just the first 5".
@@ -160,6 +161,23 @@ impl Reading {
     /// Whether the follow-up says what to show on its own: a table to list, columns, a count.
     pub fn names_what_to_show(&self) -> bool {
         !self.tables.is_empty() || !self.columns.is_empty() || self.count
+    }
+
+    /// Nothing but words pointing back ("what are they?", "list them").
+    pub fn only_points_back(&self) -> bool {
+        self.anaphor.is_some()
+            && self.tables.is_empty()
+            && self.columns.is_empty()
+            && self.measure.is_none()
+            && self.values.is_empty()
+            && self.time.is_none()
+            && self.rank.is_none()
+            && self.aggs.is_empty()
+            && self.groups.is_empty()
+            && !self.count
+            && self.compare_number.is_none()
+            && self.order.is_none()
+            && self.sort.is_none()
     }
 
     /// Whether anything marks the question as a follow-up.
@@ -410,8 +428,17 @@ impl<'a> ReferenceResolver<'a> {
             };
             let _ = implied;
             if let Some(TokenKind::Number(x)) = r.tokens.get(i + k).map(|t| &t.kind) {
-                r.compare_number = Some((op, *x));
+                r.compare_number = Some((op, Some(*x)));
                 r.mark(i, k + 1);
+                break;
+            }
+            // "How about after?": the operator alone, the number stays.
+            if r.tokens
+                .get(i + k)
+                .is_none_or(|t| t.kind == TokenKind::Punct)
+            {
+                r.compare_number = Some((op, None));
+                r.mark(i, k);
                 break;
             }
         }
@@ -756,6 +783,18 @@ impl<'a> ReferenceResolver<'a> {
             (_, true) => 1,
             _ => 0,
         }
+    }
+
+    /// A column holding numbers, keys included.
+    pub fn is_numeric_column(&self, t: usize, c: usize) -> bool {
+        matches!(
+            self.idx.tables[t].column_class.get(c),
+            Some(
+                cbi_types::TypeClass::Integer
+                    | cbi_types::TypeClass::Decimal
+                    | cbi_types::TypeClass::Float
+            )
+        )
     }
 
     /// A numeric column that is not a key: something to add up or average.

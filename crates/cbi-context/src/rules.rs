@@ -46,6 +46,8 @@ pub enum Edit {
     Limit,
     /// "All the models except those": the focus's condition negated.
     Complement,
+    /// "What are they?" after a count: the rows or values counted.
+    ListCounted,
 }
 
 impl Edit {
@@ -66,6 +68,7 @@ impl Edit {
             Edit::Distinct => "distinct",
             Edit::Limit => "limit",
             Edit::Complement => "complement",
+            Edit::ListCounted => "list_counted",
         }
     }
 }
@@ -105,6 +108,7 @@ pub trait Rule {
 /// follow-up is a question of its own over the same rows.
 pub fn rules() -> Vec<Box<dyn Rule>> {
     vec![
+        Box::new(ListCounted),
         Box::new(Complement),
         Box::new(CountRows),
         Box::new(Summarize),
@@ -295,6 +299,15 @@ fn is_time_filter(idx: &SchemaIndex, c: &Condition) -> bool {
     }
 }
 
+/// Whether a text column stores one label several ways (case, spaces).
+fn several_ways(idx: &SchemaIndex, col: &ColumnRef) -> bool {
+    idx.aug.schema.table_index(&col.table).is_some_and(|t| {
+        idx.table(t)
+            .column_index(&col.column)
+            .is_some_and(|c| idx.spelled_several_ways.contains(&(t, c)))
+    })
+}
+
 fn literal_for(idx: &SchemaIndex, col: &ColumnRef, value: &str) -> Literal {
     let class = idx
         .aug
@@ -406,6 +419,18 @@ impl Rule for CarryOver {
             lemmas.first(),
             Some(&("list" | "show" | "give" | "which" | "who"))
         );
+        // "Which payment methods were they on?" over a breakdown: the same measure by that
+        // column (the breakdown rule's), not a list.
+        if grouped
+            && r.anaphor.is_some()
+            && !r.columns.is_empty()
+            && r.tables.is_empty()
+            && !r.count
+            && !r.drill
+            && !r.each
+        {
+            return None;
+        }
         let wants = r.drill
             || r.each
             || r.count
@@ -862,24 +887,29 @@ impl Rule for CompareWith {
         // "versus the East": the old value and the new one, side by side.
         for (k, v) in r.values.iter().enumerate() {
             let Some(old) = cx.query.filters.iter().position(|f| {
-                matches!(f, Condition::Compare { left: Expr::Column(c), op: CmpOp::Eq, right: Operand::Literal(_) } if *c == v.column)
+                matches!(f, Condition::Compare { left: Expr::Column(c) | Expr::Folded(c), op: CmpOp::Eq, right: Operand::Literal(_) } if *c == v.column)
             }) else {
                 continue;
             };
             let Condition::Compare {
+                left,
                 right: Operand::Literal(was),
                 ..
             } = cx.query.filters.remove(old)
             else {
                 continue;
             };
-            let new = literal_for(cx.res.idx, &v.column, &v.value);
+            // A label stored several ways is compared folded, as the old value was.
+            let new = match (&left, literal_for(cx.res.idx, &v.column, &v.value)) {
+                (Expr::Folded(_), Literal::Text(t)) => Literal::Text(t.trim().to_lowercase()),
+                (_, l) => l,
+            };
             cx.query.filters.push(Condition::InList {
-                expr: Expr::Column(v.column.clone()),
+                expr: left.clone(),
                 values: vec![was, new],
                 negated: false,
             });
-            add_group_front(&mut cx.query, Expr::Column(v.column.clone()));
+            add_group_front(&mut cx.query, left);
             cx.query.limit = None;
             cx.values_done[k] = true;
             cx.notes.push(format!("side by side with {}", v.value));
@@ -952,8 +982,18 @@ impl Rule for Regroup {
 
     fn apply(&self, cx: &mut Cx<'_, '_>) -> Option<Edit> {
         let r = cx.reading;
-        let groups: Vec<Expr> = r
-            .groups
+        let asked: Vec<Expr> = if r.groups.is_empty()
+            && !cx.query.group_by.is_empty()
+            && r.anaphor.is_some()
+            && r.tables.is_empty()
+            && !r.count
+        {
+            // "Which payment methods were they on?": the columns named are the new breakdown.
+            r.columns.iter().cloned().map(Expr::Column).collect()
+        } else {
+            r.groups.clone()
+        };
+        let groups: Vec<Expr> = asked
             .iter()
             .filter(|g| !cx.query.group_by.contains(g))
             .cloned()
@@ -1040,6 +1080,13 @@ impl Rule for Refilter {
                     expr: Expr::Column(v.column.clone()),
                     values,
                     negated: v.negated,
+                }
+            } else if several_ways(cx.res.idx, &v.column) {
+                // A label stored several ways ("Retail", "retail "): compared folded.
+                Condition::Compare {
+                    left: Expr::Folded(v.column.clone()),
+                    op: if v.negated { CmpOp::NotEq } else { CmpOp::Eq },
+                    right: Operand::Literal(Literal::Text(v.value.trim().to_lowercase())),
                 }
             } else {
                 Condition::Compare {
@@ -1133,14 +1180,23 @@ impl Rule for Rank {
         } else if !q.is_aggregate() {
             // A list: its first numeric column shown.
             let idx = cx.res.idx;
-            q.select.iter().find_map(|s| match &s.expr {
-                Expr::Column(c) => {
-                    let t = idx.aug.schema.table_index(&c.table)?;
-                    let ci = idx.table(t).column_index(&c.column)?;
-                    cx.res.is_measure_column(t, ci).then(|| s.expr.clone())
-                }
-                _ => None,
-            })?
+            let numeric = |measure_only: bool| {
+                q.select.iter().find_map(|s| match &s.expr {
+                    Expr::Column(c) => {
+                        let t = idx.aug.schema.table_index(&c.table)?;
+                        let ci = idx.table(t).column_index(&c.column)?;
+                        let ok = if measure_only {
+                            cx.res.is_measure_column(t, ci)
+                        } else {
+                            cx.res.is_numeric_column(t, ci)
+                        };
+                        ok.then(|| s.expr.clone())
+                    }
+                    _ => None,
+                })
+            };
+            // "What is the largest one?" over a list of codes: the number shown.
+            numeric(true).or_else(|| numeric(false))?
         } else {
             return None;
         };
@@ -1274,7 +1330,8 @@ impl Rule for CountRows {
                     arg: Box::new(s.expr.clone()),
                     distinct: true,
                 },
-                _ => return None,
+                // Several columns each once: the rows (a key among them makes them distinct).
+                _ => Expr::CountStar,
             }
         } else {
             Expr::CountStar
@@ -1331,7 +1388,17 @@ impl Rule for Summarize {
             })
             .map(|s| s.expr.clone())
             .collect();
-        let [col] = numeric.as_slice() else {
+        // "The maximum and minimum value" of the one column a list shows, whatever its type.
+        let single: Vec<Expr> = match cx.query.select.as_slice() {
+            [s] if matches!(s.expr, Expr::Column(_)) => vec![s.expr.clone()],
+            _ => Vec::new(),
+        };
+        let [col] = (if numeric.is_empty() {
+            &single
+        } else {
+            &numeric
+        })
+        .as_slice() else {
             return None;
         };
         let q = &mut cx.query;
@@ -1395,20 +1462,25 @@ impl Rule for Recompare {
         } else {
             None
         }?;
-        let Condition::Compare { left, .. } = slot else {
+        let Condition::Compare { left, right, .. } = slot else {
             return None;
         };
-        let lit = if x.fract() == 0.0 && x.abs() < 1e15 {
-            Literal::Int(x as i64)
-        } else {
-            Literal::Float(x)
+        let right = match x {
+            Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+                Operand::Literal(Literal::Int(x as i64))
+            }
+            Some(x) => Operand::Literal(Literal::Float(x)),
+            None => right.clone(),
         };
         *slot = Condition::Compare {
             left: left.clone(),
             op,
-            right: Operand::Literal(lit),
+            right,
         };
-        cx.notes.push(format!("with {} {x}", op.words()));
+        cx.notes.push(match x {
+            Some(x) => format!("with {} {x}", op.words()),
+            None => format!("with {} instead", op.words()),
+        });
         Some(Edit::Recompare)
     }
 }
@@ -1514,5 +1586,75 @@ impl Rule for Complement {
         q.limit = None;
         cx.notes.push("the rows it left out".to_string());
         Some(Edit::Complement)
+    }
+}
+
+/// "What are they?", "list them" after "how many distinct grades are there?": the values or
+/// rows that were counted.
+#[derive(Debug)]
+pub struct ListCounted;
+
+impl Rule for ListCounted {
+    fn name(&self) -> &'static str {
+        "list_counted"
+    }
+
+    fn apply(&self, cx: &mut Cx<'_, '_>) -> Option<Edit> {
+        if !cx.reading.only_points_back() || !cx.query.group_by.is_empty() {
+            return None;
+        }
+        let idx = cx.res.idx;
+        let q = &mut cx.query;
+        let select = match q.select.as_slice() {
+            [
+                SelectItem {
+                    expr:
+                        Expr::Agg {
+                            func: AggFunc::Count,
+                            arg,
+                            distinct,
+                        },
+                    ..
+                },
+            ] => {
+                q.distinct = *distinct;
+                vec![SelectItem {
+                    expr: arg.as_ref().clone(),
+                    alias: None,
+                }]
+            }
+            [
+                SelectItem {
+                    expr: Expr::CountStar,
+                    ..
+                },
+            ] => {
+                let subject = q
+                    .tables
+                    .first()
+                    .cloned()
+                    .or_else(|| cx.focus.subject.clone())?;
+                let t = idx.aug.schema.table_index(&subject)?;
+                let info = &idx.tables[t];
+                let cols: Vec<usize> = match (info.display, info.display_extra, info.pk) {
+                    (Some(d), Some(x), _) => vec![d, x],
+                    (Some(d), None, _) => vec![d],
+                    (None, _, Some(pk)) => vec![pk],
+                    _ => return None,
+                };
+                cols.into_iter()
+                    .map(|c| SelectItem {
+                        expr: Expr::col(&idx.table(t).name, idx.column_name(t, c)),
+                        alias: None,
+                    })
+                    .collect()
+            }
+            _ => return None,
+        };
+        q.select = select;
+        q.order_by.clear();
+        q.limit = None;
+        cx.notes.push("listing what was counted".to_string());
+        Some(Edit::ListCounted)
     }
 }

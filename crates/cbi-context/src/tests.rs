@@ -272,6 +272,48 @@ const CASES: &[(&[&str], &[crate::Edit], &str)] = &[
         &[Distinct],
         "SELECT DISTINCT customers.city FROM customers",
     ),
+    (
+        &[
+            "How many distinct cities do customers live in?",
+            "What are they?",
+        ],
+        &[ListCounted],
+        "SELECT DISTINCT customers.city FROM customers",
+    ),
+    (
+        &["List the customers born before 1960", "how about after?"],
+        &[Recompare],
+        "customers.birth_year > 1960",
+    ),
+    (
+        &["Number of orders by status", "Which channels were they in?"],
+        &[Regroup],
+        "GROUP BY orders.channel",
+    ),
+    (
+        &[
+            "List the unit prices of products in the Cycling category",
+            "Also show the maximum",
+        ],
+        &[Summarize],
+        "MAX(products.unit_price)",
+    ),
+    (
+        &[
+            "What is the average unit price of products?",
+            "Also show the maximum",
+        ],
+        &[MeasureSwap],
+        "SELECT AVG(products.unit_price), MAX(products.unit_price) FROM products",
+    ),
+    (
+        &[
+            "List the products in the Cycling category",
+            "What are all the products except those?",
+        ],
+        &[Complement],
+        "categories.name <> 'Cycling'",
+    ),
 ];
 
 #[test]
@@ -396,5 +438,75 @@ fn odd_follow_ups_do_not_panic() {
     ] {
         let _ = resolver.resolve(q, Some(&focus));
         let _ = resolver.resolve(q, None);
+    }
+}
+
+/// A conversation on any SQLite database, printed turn by turn with what the resolver read:
+/// `CBI_DEBUG_DB=path.sqlite CBI_DEBUG_TURNS='first|follow-up|…' cargo test -p cbi-context
+/// debug_conversation -- --ignored --nocapture`.
+#[test]
+#[ignore = "a debugging aid: needs CBI_DEBUG_DB and CBI_DEBUG_TURNS"]
+fn debug_conversation() {
+    let (Ok(db), Ok(turns)) = (
+        std::env::var("CBI_DEBUG_DB"),
+        std::env::var("CBI_DEBUG_TURNS"),
+    ) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let aug = rt.block_on(async {
+        let conn: Arc<dyn Connection> = Arc::new(cbi_db::SqliteConnection::open(&db).unwrap());
+        let schema = cbi_schema::SchemaIntrospector::new(conn.clone())
+            .introspect()
+            .await
+            .unwrap();
+        cbi_schema::SchemaAugmenter::default()
+            .augment(conn.as_ref(), schema, cbi_types::SemanticModel::default())
+            .await
+            .unwrap()
+    });
+    let p = Prepared::new(Arc::new(aug));
+    let resolver = ReferenceResolver::new(&p.index, ResolveOptions::default());
+    let mut ctx = cbi_types::ConversationContext::default();
+    for (k, q) in turns.split('|').enumerate() {
+        let focus = ContextTracker::focus(&ctx, &p.index);
+        if let Some(f) = &focus {
+            let r = resolver.read(q, f);
+            println!(
+                "reading: anaphor {:?} opener {} rank {:?} aggs {:?} groups {:?} values {:?} measure {:?} tables {:?} columns {:?} count {} unexplained {:?}",
+                r.anaphor,
+                r.opener,
+                r.rank,
+                r.aggs,
+                r.groups,
+                r.values,
+                r.measure,
+                r.tables,
+                r.columns,
+                r.count,
+                r.unexplained()
+            );
+        }
+        let (query, line) = match resolver.resolve(q, focus.as_ref()) {
+            Resolution::Resolved(r) => {
+                let sql = crate::render(&r.query, &p.index, SqlDialect::Sqlite).unwrap();
+                (
+                    Some(r.query),
+                    format!("{:?} {:.2}: {sql}", r.edits, r.confidence),
+                )
+            }
+            Resolution::Unclear(u) => (None, format!("? unclear: {}", u.phrase)),
+            Resolution::Standalone => match generate(&p, q, &GenerateOptions::default()) {
+                Ok(g) => (g.query, format!("- {}", g.sql.unwrap_or_default())),
+                Err(e) => (None, format!("- error: {e}")),
+            },
+        };
+        println!("{q}\n  {line}");
+        if let Some(qr) = &query {
+            ContextTracker::observe(&mut ctx, &Focus::of(k as u32 + 1, q, Some(qr), None));
+        }
     }
 }
