@@ -138,6 +138,12 @@ impl Reading {
         }
     }
 
+    fn add_group(&mut self, e: Expr) {
+        if !self.groups.contains(&e) {
+            self.groups.push(e);
+        }
+    }
+
     fn mention_at(&self, i: usize) -> Option<usize> {
         self.mentions.iter().position(|m| m.start <= i && i < m.end)
     }
@@ -500,13 +506,10 @@ impl<'a> ReferenceResolver<'a> {
             }
             if let Some(g) = grain_word(l[j]) {
                 if let Some(col) = rules::date_column(self.idx, focus) {
-                    let e = Expr::TimeBucket {
+                    r.add_group(Expr::TimeBucket {
                         grain: g,
                         column: col,
-                    };
-                    if !r.groups.contains(&e) {
-                        r.groups.push(e);
-                    }
+                    });
                     r.mark(i, j + 1 - i);
                     if let Some(t) = &mut r.time {
                         t.grain = None;
@@ -521,9 +524,7 @@ impl<'a> ReferenceResolver<'a> {
                 continue;
             }
             if let Some(e) = self.group_expr(&r.mentions[mi]) {
-                if !r.groups.contains(&e) {
-                    r.groups.push(e);
-                }
+                r.add_group(e);
                 let end = r.mentions[mi].end;
                 r.mark(i, end - i);
             }
@@ -531,13 +532,10 @@ impl<'a> ReferenceResolver<'a> {
         // A grain without "by" ("monthly", "show it per month" read by the time parser).
         if let Some(g) = r.time.as_ref().and_then(|t| t.grain) {
             if let Some(col) = rules::date_column(self.idx, focus) {
-                let e = Expr::TimeBucket {
+                r.add_group(Expr::TimeBucket {
                     grain: g,
                     column: col,
-                };
-                if !r.groups.contains(&e) {
-                    r.groups.push(e);
-                }
+                });
             }
         }
 

@@ -625,22 +625,7 @@ impl Rule for SwapMeasure {
             if r.groups.is_empty() {
                 return None;
             }
-            let words: Vec<&str> = r.tokens[s..e].iter().map(|t| t.text.as_str()).collect();
-            let text = match r.agg {
-                Some(f) => format!("{} {}", f.word(), words.join(" ")),
-                None => words.join(" "),
-            };
-            let planned = cx.res.plan_over(&text, cx.focus)?;
-            let m = match first_measure(&planned.query) {
-                Some(m) => m,
-                None => {
-                    let col = planned.query.select.iter().find_map(|s| match &s.expr {
-                        Expr::Column(c) => Some(c.clone()),
-                        _ => None,
-                    })?;
-                    Expr::agg(r.agg.unwrap_or(AggFunc::Sum), Expr::Column(col))
-                }
-            };
+            let m = measure_named(cx, s, e)?;
             cx.query.select.clear();
             cx.query.order_by.clear();
             cx.query.distinct = false;
@@ -704,32 +689,7 @@ impl Rule for SwapMeasure {
             }
             measure
         } else if let Some((s, e)) = r.measure {
-            let words: Vec<&str> = r.tokens[s..e].iter().map(|t| t.text.as_str()).collect();
-            let text = match r.agg {
-                Some(f) => format!(
-                    "{} {}",
-                    f.word().replace("number of", "count of"),
-                    words.join(" ")
-                ),
-                None => words.join(" "),
-            };
-            let planned = cx.res.plan_over(&text, cx.focus)?;
-            match first_measure(&planned.query) {
-                Some(m) => m,
-                None => {
-                    let col = planned.query.select.iter().find_map(|s| match &s.expr {
-                        Expr::Column(c) => Some(c.clone()),
-                        _ => None,
-                    })?;
-                    let averaged = cbi_nl2sql::lexicon::is_averaged_word(
-                        col.column.rsplit('_').next().unwrap_or(""),
-                    );
-                    let func = r
-                        .agg
-                        .unwrap_or(if averaged { AggFunc::Avg } else { AggFunc::Sum });
-                    Expr::agg(func, Expr::Column(col))
-                }
-            }
+            measure_named(cx, s, e)?
         } else {
             let f = r.agg?;
             if r.rank.is_some() && matches!(f, AggFunc::Max | AggFunc::Min) {
@@ -795,6 +755,36 @@ impl Rule for SwapMeasure {
             .push(format!("with {} instead of {}", label(&new), label(&old)));
         Some(edit)
     }
+}
+
+/// The measure the follow-up's words `[s, e)` name (with its aggregate word, if any), as the
+/// planner reads them over the focus's tables: a business measure, an aggregate, or a numeric
+/// column totalled (averaged for prices and rates).
+fn measure_named(cx: &Cx<'_, '_>, s: usize, e: usize) -> Option<Expr> {
+    let r = cx.reading;
+    let words: Vec<&str> = r.tokens[s..e].iter().map(|t| t.text.as_str()).collect();
+    let text = match r.agg {
+        Some(f) => format!(
+            "{} {}",
+            f.word().replace("number of", "count of"),
+            words.join(" ")
+        ),
+        None => words.join(" "),
+    };
+    let planned = cx.res.plan_over(&text, cx.focus)?;
+    if let Some(m) = first_measure(&planned.query) {
+        return Some(m);
+    }
+    let col = planned.query.select.iter().find_map(|s| match &s.expr {
+        Expr::Column(c) => Some(c.clone()),
+        _ => None,
+    })?;
+    let averaged =
+        cbi_nl2sql::lexicon::is_averaged_word(col.column.rsplit('_').next().unwrap_or(""));
+    let func = r
+        .agg
+        .unwrap_or(if averaged { AggFunc::Avg } else { AggFunc::Sum });
+    Some(Expr::agg(func, Expr::Column(col)))
 }
 
 /// The same measure under another aggregate: `SUM(x)` → `AVG(x)`; a business measure defined
