@@ -192,6 +192,7 @@ impl Reading {
             || self.opener
             || self.drill
             || self.correction
+            || self.add
             || self.instead
             || self.compare
             || self.within_focus
@@ -556,6 +557,17 @@ impl<'a> ReferenceResolver<'a> {
             let Some((desc, k)) = top.or(bottom).or(sup) else {
                 continue;
             };
+            // "Order by richest first": a direction, not a ranking.
+            if l.get(i + k) == Some(&"first") {
+                r.sort = Some(desc);
+                r.mark(i, k + 1);
+                for (j, x) in l.iter().enumerate() {
+                    if matches!(*x, "order" | "sort" | "ordered" | "sorted" | "by" | "rank") {
+                        r.used[j] = true;
+                    }
+                }
+                break;
+            }
             let number = |j: usize| match r.tokens.get(j).map(|t| &t.kind) {
                 Some(TokenKind::Number(x)) if *x >= 1.0 && x.fract() == 0.0 => Some(*x as u64),
                 _ => None,

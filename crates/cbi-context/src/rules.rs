@@ -563,8 +563,10 @@ impl Rule for CarryOver {
                 "it" | "its" | "he" | "she" | "him" | "his" | "her" | "that one" | "this one"
             )
         });
-        if (singular || r.anaphor.as_deref() == Some("they"))
-            && cx.focus.limit.is_some()
+        // "Just show their names" after a sorted list: still sorted.
+        let keeps_order = (singular || cx.focus.limit.is_none()) && r.anaphor.is_some();
+        if (keeps_order || (r.anaphor.as_deref() == Some("they") && cx.focus.limit.is_some()))
+            && !cx.focus.order.is_empty()
             && q.limit.is_none()
             && q.order_by.is_empty()
             && !q.is_aggregate()
@@ -1223,12 +1225,22 @@ impl Rule for Reorder {
             // "Sort them in decreasing order": by what the answer is already sorted by, else
             // by its measure.
             (None, Some(d)) => {
+                let idx = cx.res.idx;
+                let numeric = cx.query.select.iter().find_map(|s| match &s.expr {
+                    Expr::Column(c) => {
+                        let t = idx.aug.schema.table_index(&c.table)?;
+                        let ci = idx.table(t).column_index(&c.column)?;
+                        cx.res.is_measure_column(t, ci).then(|| s.expr.clone())
+                    }
+                    _ => None,
+                });
                 let key = cx
                     .query
                     .order_by
                     .first()
                     .map(|o| o.expr.clone())
                     .or_else(|| first_measure(&cx.query))
+                    .or(numeric)
                     .or_else(|| cx.query.select.first().map(|s| s.expr.clone()))?;
                 (key, d)
             }
@@ -1528,6 +1540,45 @@ impl Rule for Complement {
         let r = cx.reading;
         if !r.complement || !r.values.is_empty() || r.compare_number.is_some() {
             return None;
+        }
+        if cx.query.is_aggregate() || cx.query.filters.is_empty() {
+            return None;
+        }
+        // The rows listed, by their key, that the focus's conditions did not pick:
+        // `key NOT IN (SELECT key … WHERE <conditions>)`, right for conditions on joined
+        // tables too.
+        let idx = cx.res.idx;
+        let listed = cx.query.select.iter().find_map(|s| match &s.expr {
+            Expr::Column(c) => Some(c.table.clone()),
+            _ => None,
+        });
+        let key = listed.and_then(|table| {
+            let t = idx.aug.schema.table_index(&table)?;
+            let pk = idx.tables[t].pk?;
+            Some(Expr::col(&idx.table(t).name, idx.column_name(t, pk)))
+        });
+        if let Some(key) = key {
+            let mut table = Vec::new();
+            key.tables(&mut table);
+            let inner = SemanticQuery {
+                select: vec![SelectItem {
+                    expr: key.clone(),
+                    alias: None,
+                }],
+                tables: cx.query.tables.clone(),
+                filters: std::mem::take(&mut cx.query.filters),
+                ..SemanticQuery::default()
+            };
+            let q = &mut cx.query;
+            q.tables = table;
+            q.filters = vec![Condition::InQuery {
+                expr: key,
+                query: Box::new(inner),
+                negated: true,
+            }];
+            q.limit = None;
+            cx.notes.push("the rows it left out".to_string());
+            return Some(Edit::Complement);
         }
         let q = &mut cx.query;
         let [only] = q.filters.as_mut_slice() else {

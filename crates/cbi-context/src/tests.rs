@@ -312,7 +312,24 @@ const CASES: &[(&[&str], &[crate::Edit], &str)] = &[
             "What are all the products except those?",
         ],
         &[Complement],
-        "categories.name <> 'Cycling'",
+        "WHERE products.product_id NOT IN (SELECT products.product_id FROM products JOIN categories",
+    ),
+    (
+        &[
+            "Show the name and unit price of products in the Cycling category",
+            "Order by cheapest first",
+        ],
+        &[Reorder],
+        "ORDER BY products.unit_price",
+    ),
+    (
+        &[
+            "Show the name and unit price of products in the Cycling category",
+            "Sort them by price",
+            "just show their names",
+        ],
+        &[CarryOver],
+        "ORDER BY products.unit_price",
     ),
 ];
 
