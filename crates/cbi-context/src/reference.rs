@@ -124,6 +124,8 @@ pub struct Reading {
     pub complement: bool,
     /// "For each of them": per row of the answer in focus.
     pub each: bool,
+    /// Quoted text no column holds ("same for 'HMS Atlanta'").
+    pub quoted: Vec<String>,
 }
 
 impl Reading {
@@ -186,6 +188,22 @@ impl Reading {
             && self.sort.is_none()
     }
 
+    /// Whether words of the follow-up point back at the answer in focus ("those", "and …",
+    /// "instead", "behind that", "also"), beyond merely naming what it shows.
+    pub fn points_back(&self) -> bool {
+        self.anaphor.is_some()
+            || self.opener
+            || self.drill
+            || self.each
+            || self.add
+            || self.complement
+            || self.instead
+            || self.correction
+            || self.compare
+            || self.order.is_some()
+            || self.sort.is_some()
+    }
+
     /// Whether anything marks the question as a follow-up.
     pub fn is_follow_up(&self) -> bool {
         self.anaphor.is_some()
@@ -210,6 +228,10 @@ const FILLER: &[&str] = &[
     "who", "where", "when", "i", "mean", "meant", "no", "sorry", "actually", "out", "result",
     "answer", "row", "figure",
 ];
+
+/// The planner's confidence above which a question that does not point back is answered on
+/// its own rather than as an edit of the answer in focus.
+const STANDS_ALONE: f32 = 0.8;
 
 /// Grain words a "by" may name.
 fn grain_word(w: &str) -> Option<TimeGrain> {
@@ -243,6 +265,22 @@ impl<'a> ReferenceResolver<'a> {
         let reading = self.read(question, focus);
         if !reading.is_follow_up() {
             return Resolution::Standalone;
+        }
+        // A complete question that does not point back ("count the people from Russia", "how
+        // many car makers are there in total?") is answered on its own when the planner is
+        // sure of it.
+        if !reading.points_back() {
+            let alone = plan(
+                question,
+                self.idx,
+                &PlanOptions {
+                    reference_date: self.opts.reference_date,
+                    ..PlanOptions::default()
+                },
+            );
+            if alone.is_ok_and(|p| p.confidence >= STANDS_ALONE) {
+                return Resolution::Standalone;
+            }
         }
         let Some(prev) = focus.query.as_ref() else {
             // An answer with no structured query (a verified answer, a model's SQL): nothing
@@ -683,22 +721,36 @@ impl<'a> ReferenceResolver<'a> {
                     continue;
                 }
             }
-            // "the ones with 4 cylinders": a number naming a numeric column's value.
+            // "the ones with 4 cylinders", "age 32": a number naming a numeric column's value.
             if let Some(Element::Column(t, c)) = m.best_element() {
-                let before = m.start.checked_sub(1);
-                if let Some(b) = before.filter(|&b| !r.used[b]) {
-                    if let TokenKind::Number(x) = r.tokens[b].kind {
+                let before = m.start.checked_sub(1).filter(|&b| !r.used[b]);
+                let after = Some(m.end).filter(|&a| a < n && !r.used[a]);
+                for (at, from, len) in [
+                    (before, m.start.saturating_sub(1), m.end - m.start + 1),
+                    (after, m.start, m.end - m.start + 1),
+                ] {
+                    let Some(at) = at else { continue };
+                    if let TokenKind::Number(x) = r.tokens[at].kind {
                         if self.is_measure_column(t, c) {
                             r.values.push(ValueRef {
                                 column: self.column_ref(t, c),
                                 value: x.to_string(),
                                 negated,
                             });
-                            r.mark(b, m.end - b);
-                            continue;
+                            r.mark(from, len);
+                            break;
                         }
                     }
                 }
+                if (m.start..m.end).all(|i| r.used[i]) {
+                    continue;
+                }
+            }
+            // Quoted text no column holds: a value of the focus's condition ("same for 'X'").
+            if let (Some(q), true) = (&m.quoted, m.values.is_empty()) {
+                r.quoted.push(q.clone());
+                r.mark(m.start, m.end - m.start);
+                continue;
             }
             match m.best_element() {
                 Some(Element::Term(ti)) => {

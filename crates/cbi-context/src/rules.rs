@@ -1102,6 +1102,37 @@ impl Rule for Refilter {
                 v.value
             ));
         }
+        // "Same for 'HMS Atlanta'": the quoted text in place of the one text value the focus
+        // is filtered on.
+        if let [quoted] = cx.reading.quoted.as_slice() {
+            let text_filters: Vec<usize> = cx
+                .query
+                .filters
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| {
+                    matches!(
+                        f,
+                        Condition::Compare {
+                            op: CmpOp::Eq,
+                            right: Operand::Literal(Literal::Text(_)),
+                            ..
+                        }
+                    )
+                })
+                .map(|(k, _)| k)
+                .collect();
+            if let [k] = text_filters.as_slice() {
+                if let Condition::Compare {
+                    right: Operand::Literal(Literal::Text(v)),
+                    ..
+                } = &mut cx.query.filters[*k]
+                {
+                    *v = quoted.clone();
+                    placed.push(format!("now for {quoted}"));
+                }
+            }
+        }
         if placed.is_empty() {
             return None;
         }
