@@ -458,36 +458,37 @@ fn odd_follow_ups_do_not_panic() {
     }
 }
 
-/// A conversation on any SQLite database, printed turn by turn with what the resolver read:
-/// `CBI_DEBUG_DB=path.sqlite CBI_DEBUG_TURNS='first|follow-up|…' cargo test -p cbi-context
-/// debug_conversation -- --ignored --nocapture`.
+/// A conversation printed turn by turn with what the resolver read, on the demo (the guide's
+/// conversation), or on any SQLite database as a debugging aid: `CBI_DEBUG_DB=path.sqlite
+/// CBI_DEBUG_TURNS='first|follow-up|…' cargo test -p cbi-context debug_conversation --
+/// --nocapture`.
 #[test]
-#[ignore = "a debugging aid: needs CBI_DEBUG_DB and CBI_DEBUG_TURNS"]
 fn debug_conversation() {
-    let (Ok(db), Ok(turns)) = (
-        std::env::var("CBI_DEBUG_DB"),
-        std::env::var("CBI_DEBUG_TURNS"),
-    ) else {
-        return;
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let aug = rt.block_on(async {
-        let conn: Arc<dyn Connection> = Arc::new(cbi_db::SqliteConnection::open(&db).unwrap());
-        let schema = cbi_schema::SchemaIntrospector::new(conn.clone())
-            .introspect()
-            .await
+    let given = std::env::var("CBI_DEBUG_DB").ok().map(|db| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .unwrap();
-        cbi_schema::SchemaAugmenter::default()
-            .augment(conn.as_ref(), schema, cbi_types::SemanticModel::default())
-            .await
-            .unwrap()
+        let aug = rt.block_on(async {
+            let conn: Arc<dyn Connection> = Arc::new(cbi_db::SqliteConnection::open(&db).unwrap());
+            let schema = cbi_schema::SchemaIntrospector::new(conn.clone())
+                .introspect()
+                .await
+                .unwrap();
+            cbi_schema::SchemaAugmenter::default()
+                .augment(conn.as_ref(), schema, cbi_types::SemanticModel::default())
+                .await
+                .unwrap()
+        });
+        Prepared::new(Arc::new(aug))
     });
-    let p = Prepared::new(Arc::new(aug));
+    let p = given.as_ref().unwrap_or(&fixture().prepared);
+    let turns = std::env::var("CBI_DEBUG_TURNS").unwrap_or_else(|_| {
+        "Show sales by region|Which had the highest?|Show that by month".into()
+    });
     let resolver = ReferenceResolver::new(&p.index, ResolveOptions::default());
     let mut ctx = cbi_types::ConversationContext::default();
+    let mut lines = Vec::new();
     for (k, q) in turns.split('|').enumerate() {
         let focus = ContextTracker::focus(&ctx, &p.index);
         if let Some(f) = &focus {
@@ -516,7 +517,7 @@ fn debug_conversation() {
                 )
             }
             Resolution::Unclear(u) => (None, format!("? unclear: {}", u.phrase)),
-            Resolution::Standalone => match generate(&p, q, &GenerateOptions::default()) {
+            Resolution::Standalone => match generate(p, q, &GenerateOptions::default()) {
                 Ok(g) => (g.query, format!("- {}", g.sql.unwrap_or_default())),
                 Err(e) => (None, format!("- error: {e}")),
             },
@@ -525,5 +526,10 @@ fn debug_conversation() {
         if let Some(qr) = &query {
             ContextTracker::observe(&mut ctx, &Focus::of(k as u32 + 1, q, Some(qr), None));
         }
+        lines.push(line);
+    }
+    if given.is_none() {
+        assert!(lines[1].starts_with("[Rank]"), "{}", lines[1]);
+        assert!(lines[2].starts_with("[Regroup]"), "{}", lines[2]);
     }
 }
