@@ -36,7 +36,10 @@ pub use reference::{
     Reading, ReferenceResolver, Resolution, ResolveOptions, Resolved, Unclear, ValueRef,
 };
 pub use rules::Edit;
-pub use tracker::{ContextTracker, FOCUS_VERSION, Focus, TimeScope, time_scope, visit_columns};
+pub use tracker::{
+    ContextTracker, FOCUS_VERSION, Focus, TimeScope, cond_columns, expr_columns, time_scope,
+    visit_columns,
+};
 
 /// Writes a resolved query as SQL for a dialect.
 pub fn render(

@@ -818,11 +818,9 @@ impl<'a> ReferenceResolver<'a> {
             return 0;
         };
         let mut filtered = false;
-        let filters = SemanticQuery {
-            filters: q.filters.clone(),
-            ..SemanticQuery::default()
-        };
-        crate::tracker::visit_columns(&filters, &mut |x| filtered |= *x == col);
+        for f in &q.filters {
+            crate::tracker::cond_columns(f, &mut |x| filtered |= *x == col);
+        }
         if filtered {
             return 3;
         }

@@ -10,7 +10,7 @@ use cbi_types::{SqlDialect, TypeClass};
 use serde::Serialize;
 
 use crate::reference::{Reading, ReferenceResolver, Resolved};
-use crate::tracker::{Focus, visit_columns};
+use crate::tracker::{Focus, cond_columns, expr_columns};
 
 /// The kinds of edit a follow-up makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -251,12 +251,8 @@ pub fn date_column(idx: &SchemaIndex, focus: &Focus) -> Option<ColumnRef> {
 }
 
 fn columns_of_cond(c: &Condition) -> Vec<ColumnRef> {
-    let q = SemanticQuery {
-        filters: vec![c.clone()],
-        ..SemanticQuery::default()
-    };
     let mut out = Vec::new();
-    visit_columns(&q, &mut |x| out.push(x.clone()));
+    cond_columns(c, &mut |x| out.push(x.clone()));
     out
 }
 
@@ -331,6 +327,20 @@ fn literal_for(idx: &SchemaIndex, col: &ColumnRef, value: &str) -> Literal {
     }
 }
 
+/// The columns that name a row of table `t` (a name; a first and last name), or with
+/// `or_key`, its key when it has no name.
+fn label_columns(idx: &SchemaIndex, t: usize, or_key: bool) -> Vec<Expr> {
+    let info = &idx.tables[t];
+    let cols: Vec<usize> = match (info.display, info.display_extra, info.pk) {
+        (Some(d), x, _) => std::iter::once(d).chain(x).collect(),
+        (None, _, Some(pk)) if or_key => vec![pk],
+        _ => Vec::new(),
+    };
+    cols.into_iter()
+        .map(|c| Expr::col(&idx.table(t).name, idx.column_name(t, c)))
+        .collect()
+}
+
 /// Puts the label columns (a name, a first and last name) of the table a list shows before
 /// its columns, when they are not shown yet.
 fn prepend_labels(idx: &SchemaIndex, q: &mut SemanticQuery) {
@@ -343,11 +353,8 @@ fn prepend_labels(idx: &SchemaIndex, q: &mut SemanticQuery) {
     let Some(t) = idx.aug.schema.table_index(&table) else {
         return;
     };
-    let info = &idx.tables[t];
-    let labels: Vec<Expr> = [info.display, info.display_extra]
+    let labels: Vec<Expr> = label_columns(idx, t, false)
         .into_iter()
-        .flatten()
-        .map(|c| Expr::col(&idx.table(t).name, idx.column_name(t, c)))
         .filter(|e| !q.select.iter().any(|s| s.expr == *e))
         .collect();
     for (k, e) in labels.into_iter().enumerate() {
@@ -1284,13 +1291,11 @@ impl Rule for Reorder {
                 .iter()
                 .find(|s| {
                     s.expr.is_aggregate() && {
-                        let mut cols = Vec::new();
-                        let sq = SemanticQuery {
-                            select: vec![(*s).clone()],
-                            ..SemanticQuery::default()
-                        };
-                        visit_columns(&sq, &mut |c| cols.push(c.clone()));
-                        matches!(&key, Expr::Column(k) if cols.contains(k))
+                        let mut uses = false;
+                        expr_columns(&s.expr, &mut |c| {
+                            uses |= matches!(&key, Expr::Column(k) if k == c)
+                        });
+                        uses
                     }
                 })
                 .map(|s| s.expr.clone())
@@ -1707,18 +1712,13 @@ impl Rule for ListCounted {
                     .cloned()
                     .or_else(|| cx.focus.subject.clone())?;
                 let t = idx.aug.schema.table_index(&subject)?;
-                let info = &idx.tables[t];
-                let cols: Vec<usize> = match (info.display, info.display_extra, info.pk) {
-                    (Some(d), Some(x), _) => vec![d, x],
-                    (Some(d), None, _) => vec![d],
-                    (None, _, Some(pk)) => vec![pk],
-                    _ => return None,
-                };
-                cols.into_iter()
-                    .map(|c| SelectItem {
-                        expr: Expr::col(&idx.table(t).name, idx.column_name(t, c)),
-                        alias: None,
-                    })
+                let labels = label_columns(idx, t, true);
+                if labels.is_empty() {
+                    return None;
+                }
+                labels
+                    .into_iter()
+                    .map(|expr| SelectItem { expr, alias: None })
                     .collect()
             }
             _ => return None,

@@ -188,7 +188,8 @@ pub fn visit_columns(q: &SemanticQuery, f: &mut dyn FnMut(&ColumnRef)) {
     }
 }
 
-fn expr_columns(e: &Expr, f: &mut dyn FnMut(&ColumnRef)) {
+/// Every column an expression refers to.
+pub fn expr_columns(e: &Expr, f: &mut dyn FnMut(&ColumnRef)) {
     match e {
         Expr::Column(c) | Expr::Folded(c) | Expr::TimeBucket { column: c, .. } => f(c),
         Expr::Agg { arg, .. } => expr_columns(arg, f),
@@ -212,7 +213,8 @@ fn expr_columns(e: &Expr, f: &mut dyn FnMut(&ColumnRef)) {
     }
 }
 
-fn cond_columns(c: &Condition, f: &mut dyn FnMut(&ColumnRef)) {
+/// Every column a condition refers to, nested queries included.
+pub fn cond_columns(c: &Condition, f: &mut dyn FnMut(&ColumnRef)) {
     match c {
         Condition::Compare { left, right, .. } => {
             expr_columns(left, f);
