@@ -23,8 +23,32 @@ pub fn render(q: &SemanticQuery, idx: &SchemaIndex, dialect: SqlDialect) -> Resu
     canonical(&text, dialect)
 }
 
+/// Statements up to this many bytes are parsed and printed on the caller's thread.
+const INLINE_BYTES: usize = 2_048;
+
+/// The stack of the thread that parses and prints longer statements: a question listing
+/// hundreds of values renders as a chain of conditions deep enough that cloning and printing
+/// it recursively would overflow an async worker's 2 MiB stack. Only the pages used are
+/// committed.
+const WORKER_STACK: usize = 256 << 20;
+
 /// Parses one statement and prints it back from the AST.
 pub fn canonical(sql: &str, dialect: SqlDialect) -> Result<String> {
+    if sql.len() <= INLINE_BYTES {
+        return canonical_here(sql, dialect);
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("cbi-render".to_string())
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(scope, || canonical_here(sql, dialect))
+            .map_err(|e| Error::Render(format!("no thread to print a long statement on: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(Error::Render("printing the statement failed".into())))
+    })
+}
+
+fn canonical_here(sql: &str, dialect: SqlDialect) -> Result<String> {
     let stmts = Parser::parse_sql(parser_dialect(dialect).as_ref(), sql).map_err(|e| {
         Error::Render(format!(
             "generated SQL does not parse as {dialect}: {e}: {sql}"
