@@ -120,6 +120,8 @@ pub enum ProblemKind {
     /// aggregate (item 3 of the module docs): an error on PostgreSQL, an arbitrary
     /// row's value on SQLite and MariaDB, refused everywhere.
     UngroupedColumn,
+    /// A wildcard (`*`, `t.*`) over one of [`ValidatorOptions::partial_tables`].
+    Wildcard,
 }
 
 /// One problem found in a statement.
@@ -182,6 +184,10 @@ pub struct ValidatorOptions {
     /// Table-valued functions allowed beyond the built-in list, from
     /// `validator.allowed_table_functions`.
     pub allowed_table_functions: Vec<String>,
+    /// Tables of which the schema shows only some columns (a user's allow-list cut them): a
+    /// wildcard over one (`SELECT *`, `t.*`, `f(t.*)`) is refused, since the database would
+    /// add the columns the validator does not know. Names match case-insensitively.
+    pub partial_tables: Vec<String>,
 }
 
 impl Default for ValidatorOptions {
@@ -191,6 +197,7 @@ impl Default for ValidatorOptions {
             max_tokens: 20_000,
             allowed_functions: Vec::new(),
             allowed_table_functions: Vec::new(),
+            partial_tables: Vec::new(),
         }
     }
 }
@@ -332,6 +339,7 @@ impl SqlValidator {
             check_safety(stmt, self.dialect, &self.opts, &mut found);
             if let Statement::Query(q) = stmt {
                 let mut r = Resolver::new(self.dialect, &self.schema);
+                r.partial = &self.opts.partial_tables;
                 r.query(q);
                 found.append(&mut r.problems);
                 dq_strings.extend(r.dq_strings);
@@ -885,6 +893,8 @@ struct Resolver<'a> {
     problems: Vec<(Location, Problem)>,
     /// SQLite double-quoted identifiers that resolved to nothing: string literals.
     dq_strings: HashSet<Span>,
+    /// [`ValidatorOptions::partial_tables`].
+    partial: &'a [String],
 }
 
 impl<'a> Resolver<'a> {
@@ -897,6 +907,60 @@ impl<'a> Resolver<'a> {
             lambda_params: Vec::new(),
             problems: Vec::new(),
             dq_strings: HashSet::new(),
+            partial: &[],
+        }
+    }
+
+    // The wildcard checks below are kept out of line: the resolver recurses through
+    // `select` and `column`, on the caller's stack for short statements, and their frames
+    // must stay small.
+
+    /// `SELECT *` over the current scope.
+    #[inline(never)]
+    fn star_over_scope(&mut self, at: Location) {
+        let tables: Vec<String> = self
+            .scopes
+            .last()
+            .map(|sc| {
+                sc.sources
+                    .iter()
+                    .filter_map(|src| src.table.as_ref().map(|(_, t)| t.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for t in tables {
+            self.wildcard_over(at, Some(&t));
+        }
+    }
+
+    /// `t` as a whole row (PostgreSQL), `t` a source in scope.
+    #[inline(never)]
+    fn whole_row(&mut self, id: &Ident) {
+        self.whole_row_of(std::slice::from_ref(id), id.span.start);
+    }
+
+    /// `t.*` or the whole row `t`: refused when `t` is a table cut by an allow-list.
+    #[inline(never)]
+    fn whole_row_of(&mut self, parts: &[Ident], at: Location) {
+        let table = self
+            .lookup_source(parts)
+            .and_then(|src| src.table.as_ref().map(|(_, t)| t.clone()));
+        self.wildcard_over(at, table.as_deref());
+    }
+
+    /// Refuses a wildcard that would expand `src`, a table only some of whose columns may
+    /// be read.
+    #[inline(never)]
+    fn wildcard_over(&mut self, at: Location, src_table: Option<&str>) {
+        let Some(t) = src_table else { return };
+        if self.partial.iter().any(|p| p.eq_ignore_ascii_case(t)) {
+            self.problem(
+                at,
+                Problem::new(
+                    ProblemKind::Wildcard,
+                    format!("`*` cannot be used over {t}: only some of its columns may be read, so name them"),
+                ),
+            );
         }
     }
 
@@ -1081,6 +1145,9 @@ impl<'a> Resolver<'a> {
                     SelectItemQualifiedWildcardKind::ObjectName(n),
                     _,
                 ) => self.qualified_wildcard(n),
+                SelectItem::Wildcard(_) if !self.partial.is_empty() => {
+                    self.star_over_scope(item.span().start)
+                }
                 other => self.walk(other),
             }
         }
@@ -1455,9 +1522,13 @@ impl<'a> Resolver<'a> {
         let Some(parts) = idents(name) else {
             return;
         };
-        if self.lookup_source(&parts).is_none() {
-            let p = self.unknown_qualifier(&parts, "*");
-            self.problem(name.span().start, p);
+        match self.lookup_source(&parts) {
+            None => {
+                let p = self.unknown_qualifier(&parts, "*");
+                self.problem(name.span().start, p);
+            }
+            Some(_) if !self.partial.is_empty() => self.whole_row_of(&parts, name.span().start),
+            Some(_) => {}
         }
     }
 
@@ -1639,6 +1710,10 @@ impl<'a> Resolver<'a> {
         if matches!(self.dialect, SqlDialect::PostgreSql | SqlDialect::Generic)
             && self.lookup_source(std::slice::from_ref(id)).is_some()
         {
+            // The whole row of a table cut by an allow-list would carry every column.
+            if !self.partial.is_empty() {
+                self.whole_row(id);
+            }
             return;
         }
         if self.dialect == SqlDialect::Sqlite && id.quote_style == Some('"') {

@@ -22,6 +22,7 @@ mod error;
 mod introspect;
 pub mod names;
 mod render;
+mod restrict;
 mod semantic;
 mod write;
 
@@ -30,5 +31,6 @@ pub use cache::{CacheOptions, CacheOutcome, SchemaCache};
 pub use error::{Error, Result};
 pub use introspect::{SchemaIntrospector, complete, infer_relationships};
 pub use render::{RenderOptions, render_prompt};
+pub use restrict::restrict;
 pub use semantic::{check_semantic, did_you_mean, load_semantic, parse_semantic, qualified_refs};
 pub use write::render_semantic;

@@ -177,6 +177,21 @@ pub struct ValueIndex {
 }
 
 impl ValueIndex {
+    /// Keeps only the hits `keep` accepts (a user's visible columns), dropping values left
+    /// with none.
+    pub fn retain(&mut self, mut keep: impl FnMut(&ValueHit) -> bool) {
+        self.values.retain(|_, hits| {
+            hits.retain(|h| keep(h));
+            !hits.is_empty()
+        });
+        self.max_words = self
+            .values
+            .keys()
+            .map(|k| k.split(' ').count())
+            .max()
+            .unwrap_or(0);
+    }
+
     /// Adds one stored value seen in `table.column`.
     pub fn insert(&mut self, table: &str, column: &str, value: &str) {
         let key = normalize_value(value);

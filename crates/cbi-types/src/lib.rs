@@ -11,6 +11,7 @@
 //! implements [`SessionStore`], and so on), and a crate that needs a service takes it as an
 //! `Arc<dyn Trait>`.
 
+mod access;
 mod augmented;
 pub mod config;
 pub use config::Config;
@@ -23,6 +24,7 @@ mod session;
 mod store;
 mod value;
 
+pub use access::Access;
 pub use augmented::{
     AugmentedSchema, BusinessTerm, ColumnProfile, SemanticColumn, SemanticModel, SemanticTable,
     TableProfile, TermTarget, ValueHit, ValueIndex, VerifiedQuery, normalize_value,
@@ -43,4 +45,4 @@ pub use session::{
     SessionId,
 };
 pub use store::SessionStore;
-pub use value::{ColumnMeta, QueryResult, Value};
+pub use value::{ColumnMeta, QueryResult, Value, to_hex};

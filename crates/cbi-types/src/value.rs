@@ -28,6 +28,29 @@ pub enum Value {
 }
 
 impl Value {
+    /// A value as JSON, keeping its type: numbers stay numbers, dates and times become ISO 8601
+    /// strings, bytes a `0x…` hex string. A decimal becomes a number when a JSON reader gets exactly
+    /// the same value back, else a string, so no digit is silently lost; non-finite floats become
+    /// strings too (`"NaN"`), since JSON has no such numbers.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or_else(|| J::String(f.to_string())),
+            Value::Decimal(d) => decimal_json(d),
+            Value::Text(s) => J::String(s.clone()),
+            Value::Date(d) => J::String(d.format("%Y-%m-%d").to_string()),
+            Value::Time(t) => J::String(t.format("%H:%M:%S%.f").to_string()),
+            Value::Timestamp(t) => J::String(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+            Value::TimestampTz(t) => J::String(t.to_rfc3339()),
+            Value::Bytes(b) => J::String(to_hex(b)),
+        }
+    }
+
     /// About how many bytes the value holds: the length of text and blobs, 8 for anything
     /// else. What result byte caps count.
     pub fn approx_bytes(&self) -> usize {
@@ -169,6 +192,33 @@ mod duration_ms {
         let ms = f64::deserialize(d)?;
         Ok(Duration::from_secs_f64((ms.max(0.0)) / 1000.0))
     }
+}
+
+fn decimal_json(d: &rust_decimal::Decimal) -> serde_json::Value {
+    let text = d.normalize().to_string();
+    if let Ok(i) = text.parse::<i64>() {
+        return serde_json::Value::from(i);
+    }
+    match text
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+    {
+        Some(n) if n.to_string() == text => serde_json::Value::Number(n),
+        _ => serde_json::Value::String(d.to_string()),
+    }
+}
+
+/// Bytes as a `0x…` hex string, as results show them.
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + bytes.len() * 2);
+    s.push_str("0x");
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
 }
 
 #[cfg(test)]

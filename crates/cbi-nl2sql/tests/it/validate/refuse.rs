@@ -696,3 +696,54 @@ fn name_problems_are_capped_but_safety_problems_are_not() {
     assert_eq!(p[0].message, "column `nope0` not found in table `sales`");
     assert_eq!(p[MAX_PROBLEMS].kind, FunctionNotAllowed);
 }
+
+#[test]
+fn wildcards_over_partly_visible_tables_are_refused() {
+    // `customers` is cut by a user's allow-list; `Orders` is whole.
+    let v = SqlValidator::new(PostgreSql, fixture()).with_options(ValidatorOptions {
+        partial_tables: vec!["CUSTOMERS".into()],
+        ..ValidatorOptions::default()
+    });
+    for (sql, refused) in [
+        ("SELECT * FROM customers", true),
+        ("SELECT c.* FROM customers c", true),
+        (
+            "SELECT * FROM \"Orders\" o JOIN customers c ON c.id = o.customer_id",
+            true,
+        ),
+        (
+            "SELECT o.*, c.name FROM \"Orders\" o JOIN customers c ON c.id = o.customer_id",
+            false,
+        ),
+        ("SELECT row_to_json(c.*) FROM customers c", true),
+        ("SELECT * FROM \"Orders\"", false),
+        ("SELECT COUNT(*) FROM customers", false),
+        ("SELECT * FROM (SELECT name FROM customers) x", false),
+        ("SELECT x.* FROM (SELECT name FROM customers) x", false),
+        (
+            "WITH c AS (SELECT * FROM customers) SELECT name FROM c",
+            true,
+        ),
+        (
+            "SELECT name FROM customers WHERE EXISTS (SELECT * FROM customers)",
+            true,
+        ),
+    ] {
+        let got = v.validate(sql);
+        match (refused, &got) {
+            (true, Err(p)) => assert!(
+                kinds(p).contains(&cbi_nl2sql::ProblemKind::Wildcard),
+                "{sql}: {}",
+                summarize(p)
+            ),
+            (false, Ok(_)) => {}
+            _ => panic!("{sql}: {got:?}"),
+        }
+    }
+    // A whole-row reference by the table's name is no column the validator knows.
+    assert!(v.validate("SELECT to_json(c) FROM customers c").is_err());
+    assert!(
+        v.validate("SELECT to_json(customers) FROM customers")
+            .is_err()
+    );
+}
