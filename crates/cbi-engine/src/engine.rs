@@ -12,12 +12,13 @@ use cbi_nl2sql::{
 use cbi_schema::{AugmentOptions, CacheOptions, SchemaAugmenter, SchemaCache, check_semantic};
 use cbi_session::SessionManager;
 use cbi_types::{
-    AugmentedSchema, Clarification, Config, Connection, ConversationTurn, Intent, QueryLimits,
-    SemanticModel, SessionId,
+    Access, AugmentedSchema, Clarification, Config, Connection, ConversationTurn, Intent,
+    QueryLimits, SemanticModel, SessionId,
 };
 use chrono::Utc;
 use dashmap::DashMap;
 
+use crate::door::{Asker, Principal, SessionInfo, Stage, StageSink, owned};
 use crate::response::{ConfidenceBand, QueryResponse, Timings, summarize_result};
 use crate::{Error, Result};
 
@@ -53,8 +54,21 @@ impl Default for EngineOptions {
 /// A database the engine can answer questions about.
 struct Database {
     conn: Arc<dyn Connection>,
-    semantic: SemanticModel,
+    /// The semantic file's model, plus the answers people accepted as verified examples.
+    semantic: std::sync::RwLock<Arc<SemanticModel>>,
     ready: tokio::sync::Mutex<Option<Arc<Ready>>>,
+    /// What each restricted user sees, by [`Access::fingerprint`], for the schema version of
+    /// the `Ready` it was cut from.
+    views: DashMap<String, Arc<Ready>>,
+}
+
+impl Database {
+    fn semantic(&self) -> Arc<SemanticModel> {
+        self.semantic
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -69,6 +83,8 @@ impl std::fmt::Debug for Database {
 #[derive(Debug)]
 struct Ready {
     schema: Arc<AugmentedSchema>,
+    /// The full schema this one was cut from (itself when unrestricted).
+    base: Option<Arc<AugmentedSchema>>,
     validator: SqlValidator,
     /// The schema's index, for reading follow-ups against the conversation's focus.
     index: Arc<SchemaIndex>,
@@ -196,8 +212,9 @@ impl ConversationalBiEngine {
             key.to_string(),
             Arc::new(Database {
                 conn,
-                semantic,
+                semantic: std::sync::RwLock::new(Arc::new(semantic)),
                 ready: tokio::sync::Mutex::new(None),
+                views: DashMap::new(),
             }),
         );
     }
@@ -230,37 +247,93 @@ impl ConversationalBiEngine {
     }
 
     async fn ready(&self, key: &str, db: &Database) -> Result<Arc<Ready>> {
-        let schema = self.schemas.get(key, &db.conn, &db.semantic).await?;
+        let semantic = db.semantic();
+        let schema = self.schemas.get(key, &db.conn, &semantic).await?;
         let mut slot = db.ready.lock().await;
         if let Some(r) = slot.as_ref() {
             if Arc::ptr_eq(&r.schema, &schema) {
                 return Ok(r.clone());
             }
         }
-        if !db.semantic.is_empty() {
+        if !semantic.is_empty() {
             check_semantic(
-                &db.semantic,
+                &semantic,
                 &schema.schema,
                 std::path::Path::new("semantic file"),
             )?;
         }
-        let validator = SqlValidator::new(db.conn.dialect(), Arc::new(schema.schema.clone()))
-            .with_options(ValidatorOptions {
+        let validator = self.validator(db, &schema, Vec::new());
+        let index = Arc::new(SchemaIndex::new(schema.clone()));
+        let ready = Arc::new(Ready {
+            schema,
+            base: None,
+            validator,
+            index,
+        });
+        db.views.clear();
+        *slot = Some(ready.clone());
+        Ok(ready)
+    }
+
+    fn validator(
+        &self,
+        db: &Database,
+        schema: &AugmentedSchema,
+        partial: Vec<String>,
+    ) -> SqlValidator {
+        SqlValidator::new(db.conn.dialect(), Arc::new(schema.schema.clone())).with_options(
+            ValidatorOptions {
                 // One row past the cap, so a result cut off by the connection's row cap is
                 // reported as truncated instead of looking exactly full.
                 default_limit: self.config.performance.max_rows as u64 + 1,
                 allowed_functions: self.config.validator.allowed_functions.clone(),
                 allowed_table_functions: self.config.validator.allowed_table_functions.clone(),
+                partial_tables: partial,
                 ..ValidatorOptions::default()
-            });
-        let index = Arc::new(SchemaIndex::new(schema.clone()));
-        let ready = Arc::new(Ready {
+            },
+        )
+    }
+
+    /// What a user with `access` answers over: the full schema's [`Ready`], or a view cut
+    /// down to the tables and columns they may see — its own validator (which then knows only
+    /// those names and refuses wildcards where a table is cut), its own index (so the
+    /// generator never plans with a hidden column) and the verified queries still valid in it.
+    async fn ready_for(&self, key: &str, db: &Database, access: &Access) -> Result<Arc<Ready>> {
+        let full = self.ready(key, db).await?;
+        if access.is_all() {
+            return Ok(full);
+        }
+        let fp = access.fingerprint();
+        if let Some(v) = db.views.get(&fp) {
+            if v.base
+                .as_ref()
+                .is_some_and(|b| Arc::ptr_eq(b, &full.schema))
+            {
+                return Ok(v.clone());
+            }
+        }
+        let mut cut = cbi_schema::restrict(&full.schema, access);
+        // Wildcards over a table the user sees only part of are refused.
+        let partial = cut
+            .schema
+            .tables
+            .iter()
+            .filter(|t| !access.whole_table(&t.name))
+            .map(|t| t.name.clone())
+            .collect();
+        let validator = self.validator(db, &cut, partial);
+        cut.semantic
+            .verified_queries
+            .retain(|q| validator.validate(&q.sql).is_ok());
+        let schema = Arc::new(cut);
+        let view = Arc::new(Ready {
+            index: Arc::new(SchemaIndex::new(schema.clone())),
             schema,
+            base: Some(full.schema.clone()),
             validator,
-            index,
         });
-        *slot = Some(ready.clone());
-        Ok(ready)
+        db.views.insert(fp, view.clone());
+        Ok(view)
     }
 
     fn limits(&self) -> QueryLimits {
@@ -269,14 +342,19 @@ impl ConversationalBiEngine {
 
     /// Answers a question in a session: generates SQL, validates it, runs it read-only and
     /// records the turn.
+    ///
+    /// This is the single-user door (the session's own user, everything visible); a server
+    /// uses [`ask`](Self::ask), which checks who holds the session and what they may see.
     pub async fn process_query(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
-        self.answer(session, question, true, None).await
+        self.answer(session, question, true, None, Asker::default())
+            .await
     }
 
     /// Like [`ConversationalBiEngine::process_query`] but without running the SQL (the
     /// response has no result). For benchmarks and `--dry-run`.
     pub async fn generate_only(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
-        self.answer(session, question, false, None).await
+        self.answer(session, question, false, None, Asker::default())
+            .await
     }
 
     /// [`generate_only`](Self::generate_only) with domain knowledge that comes with the
@@ -287,7 +365,8 @@ impl ConversationalBiEngine {
         question: &str,
         evidence: Option<&str>,
     ) -> Result<QueryResponse> {
-        self.answer(session, question, false, evidence).await
+        self.answer(session, question, false, evidence, Asker::default())
+            .await
     }
 
     async fn answer(
@@ -296,6 +375,7 @@ impl ConversationalBiEngine {
         question: &str,
         execute: bool,
         evidence: Option<&str>,
+        asker: Asker<'_>,
     ) -> Result<QueryResponse> {
         let t0 = Instant::now();
         let question = question.trim();
@@ -303,8 +383,21 @@ impl ConversationalBiEngine {
             return Err(Error::Nothing("the question is empty".into()));
         }
         let session = self.sessions.get(id).await?;
+        let all = Access::all();
+        let access = match asker.who {
+            Some(who) => {
+                owned(&session, who)?;
+                &who.access
+            }
+            None => &all,
+        };
         let db = self.database(&session.database)?;
-        let ready = self.ready(&session.database, &db).await?;
+        let ready = self.ready_for(&session.database, &db, access).await?;
+        let stage = |s: Stage| {
+            if let Some(f) = asker.stages {
+                f(s)
+            }
+        };
         let mut timings = Timings {
             schema: t0.elapsed(),
             ..Timings::default()
@@ -417,6 +510,12 @@ impl ConversationalBiEngine {
             }
         };
         timings.generate = g0.elapsed();
+        stage(Stage::Understood {
+            generator: generation.generator.clone(),
+            confidence: generation.confidence,
+            explanation: generation.explanation.clone(),
+            clarification: generation.clarification.is_some(),
+        });
 
         if let Some(clarification) = generation.clarification.clone() {
             let mut turn = self.turn(question, None, None, Intent::Clarify, &generation);
@@ -449,6 +548,7 @@ impl ConversationalBiEngine {
                 timings,
                 generator: generation.generator.clone(),
                 usage: generation.usage,
+                cost_usd: generation.cost_usd,
             });
         }
 
@@ -459,16 +559,26 @@ impl ConversationalBiEngine {
         let v0 = Instant::now();
         let validated = ready.validator.validate(&raw).map_err(Error::Invalid)?;
         timings.validate = v0.elapsed();
+        stage(Stage::Validated {
+            sql: validated.sql.clone(),
+        });
 
         let result = if execute {
             let e0 = Instant::now();
             let r = db.conn.query(&validated.sql, self.limits()).await?;
             timings.execute = e0.elapsed();
+            stage(Stage::Rows {
+                rows: r.rows.len(),
+                truncated: r.truncated,
+            });
             Some(r)
         } else {
             None
         };
         let summary = result.as_ref().map(summarize_result);
+        if let Some(text) = &summary {
+            stage(Stage::Summary { text: text.clone() });
+        }
         let mut turn = self.turn(
             question,
             Some(validated.sql.clone()),
@@ -521,6 +631,7 @@ impl ConversationalBiEngine {
             timings,
             generator: generation.generator,
             usage: generation.usage,
+            cost_usd: generation.cost_usd,
         })
     }
 
@@ -597,6 +708,7 @@ impl ConversationalBiEngine {
             timings,
             generator: String::new(),
             usage: cbi_types::TokenUsage::default(),
+            cost_usd: 0.0,
         })
     }
 
@@ -634,6 +746,198 @@ impl ConversationalBiEngine {
     pub fn query_timeout(&self) -> Duration {
         self.limits().timeout
     }
+
+    // ---- The door: what every front end (CLI, HTTP, MCP) calls, for a given user. ----
+
+    /// Connects to a database (read-only) with its semantic file, if any, and returns its key.
+    /// The file is read here and checked against the schema when the schema is first read,
+    /// so a file that names a missing table fails here or at the first question, the same way
+    /// for every front end.
+    pub async fn open(&self, url: &str, semantic_file: Option<&std::path::Path>) -> Result<String> {
+        let semantic = match semantic_file {
+            Some(path) => cbi_schema::load_semantic(path)?,
+            None => SemanticModel::default(),
+        };
+        let key = self.attach(url, semantic).await?;
+        let db = self.database(&key)?;
+        self.ready(&key, &db).await?;
+        Ok(key)
+    }
+
+    /// The keys of the attached databases.
+    pub fn databases(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.databases.iter().map(|e| e.key().clone()).collect();
+        keys.sort();
+        keys
+    }
+
+    /// Starts a conversation for a user about an attached database.
+    pub async fn start_session(&self, who: &Principal, key: &str) -> Result<SessionId> {
+        self.create_session_for(&who.user_id, key).await
+    }
+
+    /// Answers a question in one of the user's sessions, over what the user may see.
+    pub async fn ask(
+        &self,
+        who: &Principal,
+        session: SessionId,
+        question: &str,
+    ) -> Result<QueryResponse> {
+        let asker = Asker {
+            who: Some(who),
+            stages: None,
+        };
+        self.answer(session, question, true, None, asker).await
+    }
+
+    /// [`ask`](Self::ask), reporting each [`Stage`] to `stages` as it completes.
+    pub async fn ask_streaming(
+        &self,
+        who: &Principal,
+        session: SessionId,
+        question: &str,
+        stages: StageSink<'_>,
+    ) -> Result<QueryResponse> {
+        let asker = Asker {
+            who: Some(who),
+            stages: Some(stages),
+        };
+        self.answer(session, question, true, None, asker).await
+    }
+
+    /// Runs a user's own SQL under the rules generated SQL obeys, over what the user may see:
+    /// the validator knows only their tables and columns.
+    pub async fn sql(
+        &self,
+        who: &Principal,
+        key: &str,
+        sql: &str,
+    ) -> Result<(String, cbi_types::QueryResult)> {
+        let db = self.database(key)?;
+        let ready = self.ready_for(key, &db, &who.access).await?;
+        let validated = ready.validator.validate(sql).map_err(Error::Invalid)?;
+        let result = db.conn.query(&validated.sql, self.limits()).await?;
+        Ok((validated.sql, result))
+    }
+
+    /// The database's plan for a statement the user may run.
+    pub async fn explain_sql(&self, who: &Principal, key: &str, sql: &str) -> Result<String> {
+        let db = self.database(key)?;
+        let ready = self.ready_for(key, &db, &who.access).await?;
+        let validated = ready.validator.validate(sql).map_err(Error::Invalid)?;
+        Ok(db.conn.explain(&validated.sql).await?)
+    }
+
+    /// The schema the engine answers this user over: the augmented schema, cut to what they
+    /// may see.
+    pub async fn describe(&self, who: &Principal, key: &str) -> Result<Arc<AugmentedSchema>> {
+        let db = self.database(key)?;
+        Ok(self.ready_for(key, &db, &who.access).await?.schema.clone())
+    }
+
+    /// The user's live sessions, most recently used first.
+    pub async fn list_sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>> {
+        Ok(self
+            .sessions
+            .list_user(&who.user_id)
+            .await?
+            .iter()
+            .map(SessionInfo::of)
+            .collect())
+    }
+
+    /// One of the user's sessions with its history (to resume it).
+    pub async fn session(&self, who: &Principal, id: SessionId) -> Result<cbi_types::Session> {
+        let s = self.sessions.get(id).await?;
+        owned(&s, who)?;
+        Ok(s)
+    }
+
+    /// Ends one of the user's sessions.
+    pub async fn end_session(&self, who: &Principal, id: SessionId) -> Result<()> {
+        let s = self.sessions.get(id).await?;
+        owned(&s, who)?;
+        self.sessions.delete(id).await?;
+        Ok(())
+    }
+
+    /// "This is right": keeps an answer of the user's session as a verified example of its
+    /// database, so the same question (or one close to it) is answered with that SQL from
+    /// now on, for every user who may read what it reads. Held in memory for the life of
+    /// the engine; it is not written to the semantic file.
+    ///
+    /// Refused for a follow-up read against the conversation ("which had the highest?"): on
+    /// its own the question means something else.
+    pub async fn accept(
+        &self,
+        who: &Principal,
+        id: SessionId,
+        turn_id: u32,
+    ) -> Result<cbi_types::VerifiedQuery> {
+        let session = self.session(who, id).await?;
+        let turn = session
+            .context
+            .turns
+            .iter()
+            .find(|t| t.turn_id == turn_id)
+            .ok_or_else(|| Error::Nothing(format!("turn {turn_id} is not in this session")))?;
+        let sql = turn
+            .sql
+            .clone()
+            .filter(|_| turn.intent != Intent::Export)
+            .ok_or_else(|| Error::Nothing(format!("turn {turn_id} has no answer to accept")))?;
+        let db = self.database(&session.database)?;
+        let ready = self.ready_for(&session.database, &db, &who.access).await?;
+        // The SQL as it ran carries the row-cap probe; what is kept is re-checked as the
+        // verified SQL of the file would be, against what this user may see.
+        ready.validator.validate(&sql).map_err(Error::Invalid)?;
+        let earlier = session
+            .context
+            .turns
+            .iter()
+            .filter(|t| t.turn_id < turn_id && t.sql.is_some())
+            .count();
+        if earlier > 0 {
+            if let Some(focus) = ContextTracker::focus(&session.context, &ready.index) {
+                let reading = ReferenceResolver::new(&ready.index, ResolveOptions::default())
+                    .read(&turn.user_query, &focus);
+                if reading.is_follow_up() {
+                    return Err(Error::Nothing(format!(
+                        "\"{}\" was read against the conversation; ask it as a whole question to keep its answer",
+                        turn.user_query
+                    )));
+                }
+            }
+        }
+        let verified = cbi_types::VerifiedQuery {
+            question: turn.user_query.clone(),
+            sql: strip_probe(&sql, self.config.performance.max_rows as u64 + 1),
+            description: Some(format!("accepted by {}", who.user_id)),
+        };
+        {
+            let mut slot = db
+                .semantic
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut model = (**slot).clone();
+            if !model
+                .verified_queries
+                .iter()
+                .any(|q| q.question.eq_ignore_ascii_case(&verified.question))
+            {
+                model.verified_queries.push(verified.clone());
+                *slot = Arc::new(model);
+            }
+        }
+        Ok(verified)
+    }
+}
+
+/// The SQL without the validator's row-cap probe (`LIMIT <cap+1>` at its very end), which
+/// was added, not asked for.
+fn strip_probe(sql: &str, probe: u64) -> String {
+    let tail = format!(" LIMIT {probe}");
+    sql.strip_suffix(&tail).unwrap_or(sql).to_string()
 }
 
 /// "export that", "export to sales.csv", "save this as report.csv", "download it": Some(path?)

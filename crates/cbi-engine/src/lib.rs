@@ -11,13 +11,16 @@
 //! the semantic file included); every connection it opens is read-only; a question never makes
 //! it panic — failures are [`Error`]s with a message for the person asking.
 
+mod door;
 mod engine;
 mod error;
 mod response;
 
+pub use cbi_types::Access;
+pub use door::{Principal, SessionInfo, Stage, StageSink};
 pub use engine::{
     ConversationalBiEngine, EngineOptions, HYBRID_THRESHOLD, generator_from_config,
     generator_from_spec,
 };
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use response::{ConfidenceBand, QueryResponse, Timings, summarize_result};

@@ -82,6 +82,49 @@ pub struct QueryResponse {
     pub generator: String,
     /// Model tokens spent on this answer (zero for the embedded generator).
     pub usage: cbi_types::TokenUsage,
+    /// Their estimated cost in US dollars, where the model's price is known.
+    pub cost_usd: f64,
+}
+
+impl QueryResponse {
+    /// The answer as JSON, in the one shape every front end gives (`cbi ask --json`, the
+    /// HTTP API, MCP): rows as arrays of plain JSON values in column order, numbers as
+    /// numbers, dates as ISO 8601 strings.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (columns, rows, truncated) = match &self.result {
+            Some(r) => (
+                r.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+                r.rows
+                    .iter()
+                    .map(|row| row.iter().map(Value::to_json).collect::<Vec<_>>())
+                    .collect::<Vec<_>>(),
+                r.truncated,
+            ),
+            None => (Vec::new(), Vec::new(), false),
+        };
+        serde_json::json!({
+            "session_id": self.session_id,
+            "turn_id": self.turn_id,
+            "question": self.question,
+            "intent": self.intent,
+            "sql": self.sql,
+            "columns": columns,
+            "row_count": rows.len(),
+            "rows": rows,
+            "truncated": truncated,
+            "confidence": self.confidence,
+            "confidence_band": self.confidence_band,
+            "reasons": self.reasons,
+            "explanation": self.explanation,
+            "summary": self.summary,
+            "verified": self.verified,
+            "clarification": self.clarification,
+            "generator": self.generator,
+            "timings_ms": self.timings,
+            "usage": self.usage,
+            "cost_usd": self.cost_usd,
+        })
+    }
 }
 
 /// A one-line summary of a result for people and for the conversation history.

@@ -234,6 +234,7 @@ mod tests {
             timings: Timings::default(),
             generator: "embedded".into(),
             usage: cbi_types::TokenUsage::default(),
+            cost_usd: 0.0,
         }
     }
 

@@ -105,7 +105,7 @@ fn cell_text(v: &Value) -> String {
             t.chars().take(MAX_CELL_CHARS).collect::<String>()
         }
         Value::Bytes(b) if b.len() > MAX_CELL_CHARS => {
-            let mut s = hex(&b[..MAX_CELL_CHARS]);
+            let mut s = cbi_types::to_hex(&b[..MAX_CELL_CHARS]);
             s.push('…');
             s
         }
@@ -202,53 +202,9 @@ fn unique_keys<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     keys
 }
 
-/// A value as JSON, keeping its type: numbers stay numbers, dates and times become ISO 8601
-/// strings, bytes a `0x…` hex string. A decimal becomes a number when a JSON reader gets exactly
-/// the same value back, else a string, so no digit is silently lost; non-finite floats become
-/// strings too (`"NaN"`), since JSON has no such numbers.
+/// A value as JSON, keeping its type (see [`Value::to_json`]).
 pub fn json_value(v: &Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        Value::Null => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(J::Number)
-            .unwrap_or_else(|| J::String(f.to_string())),
-        Value::Decimal(d) => decimal_json(d),
-        Value::Text(s) => J::String(s.clone()),
-        Value::Date(d) => J::String(d.format("%Y-%m-%d").to_string()),
-        Value::Time(t) => J::String(t.format("%H:%M:%S%.f").to_string()),
-        Value::Timestamp(t) => J::String(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
-        Value::TimestampTz(t) => J::String(t.to_rfc3339()),
-        Value::Bytes(b) => J::String(hex(b)),
-    }
-}
-
-fn decimal_json(d: &rust_decimal::Decimal) -> serde_json::Value {
-    let text = d.normalize().to_string();
-    if let Ok(i) = text.parse::<i64>() {
-        return serde_json::Value::from(i);
-    }
-    match text
-        .parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-    {
-        Some(n) if n.to_string() == text => serde_json::Value::Number(n),
-        _ => serde_json::Value::String(d.to_string()),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + bytes.len() * 2);
-    s.push_str("0x");
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
+    v.to_json()
 }
 
 /// Writes RFC 4180 CSV: a header row, then one record per row, NULL as an empty field.
@@ -272,7 +228,7 @@ fn write_csv_by(out: &mut dyn Write, r: &QueryResult, deadline: Option<Instant>)
 fn csv_field(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::Bytes(b) => hex(b),
+        Value::Bytes(b) => cbi_types::to_hex(b),
         Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) | Value::Time(_) => {
             match json_value(v) {
                 serde_json::Value::String(s) => s,
