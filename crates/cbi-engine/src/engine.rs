@@ -776,6 +776,22 @@ impl ConversationalBiEngine {
         self.create_session_for(&who.user_id, key).await
     }
 
+    /// Starts a conversation for a user, ending their least recently used ones when they hold
+    /// as many as allowed (for a question asked without a session).
+    pub async fn start_session_replacing_oldest(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> Result<SessionId> {
+        if !self.databases.contains_key(key) {
+            return Err(Error::UnknownDatabase(key.to_string()));
+        }
+        Ok(self
+            .sessions
+            .create_replacing_oldest(&who.user_id, key)
+            .await?)
+    }
+
     /// Answers a question in one of the user's sessions, over what the user may see.
     pub async fn ask(
         &self,

@@ -111,21 +111,50 @@ impl SessionManager {
     /// Refused with [`Error::TooManySessions`] when the user already holds
     /// `max_sessions_per_user` live sessions; sessions idle past the timeout do not count.
     pub async fn create(&self, user_id: &str, database: &str) -> Result<SessionId> {
+        self.create_with(user_id, database, false).await
+    }
+
+    /// Like [`create`](Self::create), but a user at the limit has their least recently used
+    /// sessions ended to make room instead of being refused: for front ends where a question
+    /// asked without a session starts one (the HTTP API). Checked and done under the user's
+    /// lock, so concurrent requests of one user never overshoot the limit or fail for it.
+    pub async fn create_replacing_oldest(
+        &self,
+        user_id: &str,
+        database: &str,
+    ) -> Result<SessionId> {
+        self.create_with(user_id, database, true).await
+    }
+
+    async fn create_with(&self, user_id: &str, database: &str, replace: bool) -> Result<SessionId> {
         let _held = self.user_locks.lock(user_id.to_string()).await;
-        let cutoff = self.cutoff();
-        let mut live = 0usize;
-        for id in self.store.list_user(user_id).await? {
-            if let Some(s) = self.store.load(id).await? {
-                if s.last_accessed >= cutoff {
-                    live += 1;
+        let limit = self.config.max_sessions_per_user;
+        let ids = self.store.list_user(user_id).await?;
+        // Fewer sessions than the limit, idle ones included: nothing to read.
+        let mut live = Vec::new();
+        if ids.len() >= limit {
+            let cutoff = self.cutoff();
+            for id in ids {
+                if let Some(s) = self.store.load(id).await? {
+                    if s.last_accessed >= cutoff {
+                        live.push((s.last_accessed, s.id));
+                    }
                 }
             }
         }
-        if live >= self.config.max_sessions_per_user {
-            return Err(Error::TooManySessions {
-                user: user_id.to_string(),
-                limit: self.config.max_sessions_per_user,
-            });
+        if live.len() >= limit {
+            if !replace {
+                return Err(Error::TooManySessions {
+                    user: user_id.to_string(),
+                    limit,
+                });
+            }
+            live.sort();
+            let excess = live.len() + 1 - limit.max(1);
+            for (_, id) in live.into_iter().take(excess) {
+                tracing::debug!(session = %id, user = user_id, "ended to make room for a new session");
+                self.delete(id).await?;
+            }
         }
         let session = Session::new(user_id, database);
         self.store.save(&session).await?;
@@ -427,6 +456,46 @@ mod tests {
         assert_eq!((s.user_id.as_str(), s.database.as_str()), ("ann", "shop"));
         assert_eq!(s.turn_count, 0);
         assert!(s.context.turns.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replacing_the_oldest_makes_room_even_under_concurrency() {
+        let (store, m) = manager(SessionConfig {
+            max_sessions_per_user: 3,
+            ..Default::default()
+        });
+        let m = Arc::new(m);
+        let first = m.create("ann", "db").await.unwrap();
+        let second = m.create("ann", "db").await.unwrap();
+        let third = m.create("ann", "db").await.unwrap();
+        age(&store, second, Duration::from_secs(60)).await;
+        // At the limit: the least recently used one (second) goes, the others stay.
+        let fourth = m.create_replacing_oldest("ann", "db").await.unwrap();
+        let ids: Vec<SessionId> = m
+            .list_user("ann")
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids.len(), 3);
+        assert!(!ids.contains(&second));
+        assert!(ids.contains(&first) && ids.contains(&third) && ids.contains(&fourth));
+        // Many at once never fail and never overshoot the limit.
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let m = m.clone();
+                tokio::spawn(async move { m.create_replacing_oldest("ann", "db").await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(m.list_user("ann").await.unwrap().len(), 3);
+        assert!(
+            m.create("ann", "db").await.is_err(),
+            "create itself still refuses"
+        );
     }
 
     #[tokio::test]

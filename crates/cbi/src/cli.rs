@@ -70,6 +70,73 @@ pub enum Command {
     /// Work with the database's semantic file (descriptions, synonyms, business terms).
     #[command(subcommand)]
     Semantic(SemanticCommand),
+    /// Serve the engine over HTTP: a REST API under /v1 (ask, sessions, clarify, sql, schema,
+    /// explain, export, feedback), server-sent answer stages, /openapi.json, /healthz and
+    /// Prometheus /metrics.
+    ///
+    /// Sessions live in the configured session store (SQLite by default; Redis lets several
+    /// servers share conversations). Without --users every request is one user who sees
+    /// everything, which is allowed on a loopback address only.
+    Serve(ServeArgs),
+    /// List your conversations (those `cbi chat` keeps in the session store), or end them.
+    ///
+    /// A user may hold `session.max_sessions_per_user` live conversations (10 by default);
+    /// end one here to start another, or wait for an idle one to expire
+    /// (`session.idle_timeout_minutes`).
+    Sessions(SessionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Whose conversations [default: $USER, else `default`, as for `cbi chat`]
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// End this conversation.
+    #[arg(long, value_name = "ID", value_parser = parse_session_id, conflicts_with = "end_all")]
+    pub end: Option<SessionId>,
+
+    /// End every conversation of the user.
+    #[arg(long)]
+    pub end_all: bool,
+
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: std::net::SocketAddr,
+
+    /// Users file (YAML): bearer tokens (as SHA-256 or an environment variable), each user's
+    /// allowed tables and columns, rate and concurrency limits.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+
+    /// Requests a user may send per minute, unless the users file says otherwise (without
+    /// --users: everyone together).
+    #[arg(long, default_value_t = 6000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_per_minute: u32,
+
+    /// Requests of one user running at once, unless the users file says otherwise.
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent: u64,
+
+    /// Semantic file (YAML) for the database [default: database.semantic_file from the config
+    /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
+    #[arg(long, value_name = "FILE")]
+    pub semantic: Option<PathBuf>,
+
+    /// Which generator writes the SQL (as for `cbi ask --model`).
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

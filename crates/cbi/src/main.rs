@@ -76,6 +76,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Sql(args) => commands::sql::run(&ctx, args, &mut out)
                 .await
                 .map(|()| Outcome::Done),
+            Command::Sessions(args) => commands::sessions::run(&ctx, args, &mut out)
+                .await
+                .map(|()| Outcome::Done),
+            Command::Serve(args) => commands::serve::run(&ctx, args)
+                .await
+                .map(|()| Outcome::Done),
             Command::Semantic(cli::SemanticCommand::Init(args)) => {
                 commands::semantic_init::run(&ctx, args, &mut out)
                     .await

@@ -63,7 +63,7 @@ pub async fn run(ctx: &Context, args: AskArgs, out: &mut dyn Write) -> anyhow::R
     .map_err(engine_error)?;
 
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &response)?;
+        serde_json::to_writer_pretty(&mut *out, &response.to_json())?;
         writeln!(out)?;
         return Ok(match response.clarification {
             Some(_) => Outcome::NeedsClarification,

@@ -58,12 +58,7 @@ pub async fn run(ctx: &Context, args: ChatArgs, out: &mut dyn Write) -> anyhow::
     if let Err(e) = sessions.expire_idle().await {
         tracing::warn!(error = %e, "could not remove idle sessions");
     }
-    let user = args
-        .user
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "default".to_string());
+    let user = user_name(args.user.as_deref());
     let opts = EngineOptions {
         user_id: user.clone(),
         ..EngineOptions::default()
@@ -176,6 +171,14 @@ pub async fn run(ctx: &Context, args: ChatArgs, out: &mut dyn Write) -> anyhow::
 
 /// A stored session may be resumed only on the database it is about, and by its own user when
 /// `--user` names one.
+/// Whose conversations these are: the flag, else `$USER`, else `default`.
+pub fn user_name(flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "default".to_string())
+}
+
 fn check_resumable(s: &Session, key: &str, user: Option<&str>) -> anyhow::Result<()> {
     if s.database != key {
         bail!(

@@ -6,6 +6,8 @@ pub mod chat;
 pub mod conversation;
 pub mod schema;
 pub mod semantic_init;
+pub mod serve;
+pub mod sessions;
 pub mod sql;
 
 use std::path::{Path, PathBuf};

@@ -294,3 +294,58 @@ fn help_and_schema_inside_the_chat() {
     // EOF ends the chat like :quit.
     assert!(run.stdout.contains("resume it with"), "{}", run.stdout);
 }
+
+#[test]
+fn sessions_are_listed_and_ended() {
+    let cbi = Cbi::new();
+    let mut ids = Vec::new();
+    for q in [
+        "How many customers are there?",
+        "How many stores are there?",
+    ] {
+        let run = cbi.run_stdin(&["chat", "--user", "ann"], &format!("{q}\n:q\n"));
+        let banner = run.success().lines().next().unwrap_or("").to_string();
+        ids.push(session_id(&banner));
+    }
+    let list = cbi.run(&["sessions", "--user", "ann"]);
+    let text = list.success();
+    for id in &ids {
+        assert!(text.contains(id.as_str()), "{text}");
+    }
+    assert!(text.contains("How many stores are there?"), "{text}");
+    assert!(text.contains("2 of 10 allowed"), "{text}");
+    // Another user sees none of them, and cannot end them.
+    assert!(
+        cbi.run(&["sessions", "--user", "bob"])
+            .success()
+            .contains("bob has no open conversations")
+    );
+    let refused = cbi.run(&["sessions", "--user", "bob", "--end", &ids[0]]);
+    assert!(
+        refused.one_line_error().contains("not found"),
+        "{}",
+        refused.one_line_error()
+    );
+
+    let ended = cbi.run(&["sessions", "--user", "ann", "--end", &ids[0]]);
+    assert!(ended.success().contains(&format!("ended {}", ids[0])));
+    let json = cbi.run(&["sessions", "--user", "ann", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(json.success()).unwrap();
+    let left: Vec<&str> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [ids[1].as_str()]);
+    assert!(
+        cbi.run(&["sessions", "--user", "ann", "--end-all"])
+            .success()
+            .contains("ended 1 conversation")
+    );
+    assert!(
+        cbi.run(&["sessions", "--user", "ann"])
+            .success()
+            .contains("no open conversations")
+    );
+}

@@ -59,11 +59,7 @@ fn a_draft_is_written_beside_the_database_and_used() {
     let json: serde_json::Value = serde_json::from_str(out.success()).unwrap();
     let sql = json["sql"].as_str().unwrap();
     assert!(sql.contains("car_preferred_yn = 'Y'"), "{sql}");
-    assert_eq!(
-        json["result"]["rows"][0][0]["value"],
-        serde_json::json!(2),
-        "{json}"
-    );
+    assert_eq!(json["rows"][0][0], serde_json::json!(2), "{json}");
 
     // An existing file is never replaced without --force.
     std::fs::write(&file, "# reviewed by a person\n").unwrap();
