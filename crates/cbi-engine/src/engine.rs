@@ -336,6 +336,15 @@ impl ConversationalBiEngine {
         Ok(view)
     }
 
+    /// The validated SQL without the row-cap probe the validator added.
+    fn shown(&self, v: &cbi_nl2sql::ValidatedSql) -> String {
+        if v.limit_added {
+            strip_probe(&v.sql, self.config.performance.max_rows as u64 + 1)
+        } else {
+            v.sql.clone()
+        }
+    }
+
     fn limits(&self) -> QueryLimits {
         self.config.query_limits()
     }
@@ -536,6 +545,7 @@ impl ConversationalBiEngine {
                 question: question.to_string(),
                 intent: Intent::Clarify,
                 sql: None,
+                shown_sql: None,
                 result: None,
                 confidence: generation.confidence,
                 confidence_band: ConfidenceBand::of(generation.confidence),
@@ -618,6 +628,7 @@ impl ConversationalBiEngine {
             turn_id: s.turn_count,
             question: question.to_string(),
             intent: generation.intent,
+            shown_sql: Some(self.shown(&validated)),
             sql: Some(validated.sql),
             result,
             confidence: generation.confidence,
@@ -695,6 +706,7 @@ impl ConversationalBiEngine {
             turn_id: s.turn_count,
             question: question.to_string(),
             intent: Intent::Export,
+            shown_sql: Some(self.shown(&validated)),
             sql: Some(validated.sql),
             result: Some(result),
             confidence: 1.0,

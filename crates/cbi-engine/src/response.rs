@@ -61,6 +61,9 @@ pub struct QueryResponse {
     pub intent: Intent,
     /// The SQL that ran (after validation), unless a clarifying question was asked.
     pub sql: Option<String>,
+    /// The same SQL as a person reads it: without the row-cap `LIMIT` the validator added
+    /// (the cap still applied).
+    pub shown_sql: Option<String>,
     pub result: Option<QueryResult>,
     /// 0..1.
     pub confidence: f32,
@@ -108,6 +111,7 @@ impl QueryResponse {
             "question": self.question,
             "intent": self.intent,
             "sql": self.sql,
+            "shown_sql": self.shown_sql,
             "columns": columns,
             "row_count": rows.len(),
             "rows": rows,

@@ -56,7 +56,7 @@ pub fn write_answer(out: &mut dyn Write, r: &QueryResponse, view: &View) -> io::
     if let Some(result) = &r.result {
         write_rows(out, result, view)?;
     }
-    if let Some(sql) = &r.sql {
+    if let Some(sql) = r.shown_sql.as_ref().or(r.sql.as_ref()) {
         writeln!(out)?;
         write_sql(out, sql, view.dim)?;
         writeln!(out)?;
@@ -222,6 +222,7 @@ mod tests {
             question: "q".into(),
             intent: Intent::Query,
             sql: Some("SELECT id, name\nFROM t\nLIMIT 10000".into()),
+            shown_sql: None,
             result: Some(result(rows)),
             confidence,
             confidence_band: ConfidenceBand::of(confidence),

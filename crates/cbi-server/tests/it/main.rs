@@ -152,6 +152,12 @@ async fn a_conversation_over_http() {
     assert_eq!(a["columns"], json!(["region", "revenue"]));
     assert_eq!(a["row_count"], json!(5));
     assert!(a["sql"].as_str().unwrap().contains("GROUP BY"), "{a}");
+    // What ran carries the row-cap probe; what a person reads does not.
+    assert!(a["sql"].as_str().unwrap().ends_with("LIMIT 10001"), "{a}");
+    assert_eq!(
+        format!("{} LIMIT 10001", a["shown_sql"].as_str().unwrap()),
+        a["sql"].as_str().unwrap()
+    );
     assert!(a["confidence"].as_f64().unwrap() > 0.0);
     assert!(!a["explanation"].as_str().unwrap().is_empty());
     let best = a["rows"]
