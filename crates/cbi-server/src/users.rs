@@ -109,7 +109,9 @@ impl Users {
         }
     }
 
-    /// Reads a users file (see [`UsersFile`]); `env` looks up `token_env` variables.
+    /// Reads a users file: a `users:` list, each with a `name`, exactly one of `token_sha256`
+    /// and `token_env`, and optionally `tables`, `rate_per_minute` and `max_concurrent` (see
+    /// the README's "Serving over HTTP").
     pub fn load(path: &Path, defaults: Defaults) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("users file {}: {e}", path.display())))?;
