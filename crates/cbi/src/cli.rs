@@ -84,6 +84,30 @@ pub enum Command {
     /// end one here to start another, or wait for an idle one to expire
     /// (`session.idle_timeout_minutes`).
     Sessions(SessionsArgs),
+    /// Serve the engine to AI assistants over the Model Context Protocol: the tools `ask`,
+    /// `sql`, `schema` and `explain`, on stdio (for an assistant that starts cbi) or, with
+    /// --http, streamable HTTP at /mcp on a loopback address.
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Serve streamable HTTP on this loopback address instead of stdio, e.g. 127.0.0.1:8090.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub http: Option<std::net::SocketAddr>,
+
+    /// Whose conversations the tools hold [default: $USER, else `default`]
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Semantic file (YAML) for the database [default: database.semantic_file from the config
+    /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
+    #[arg(long, value_name = "FILE")]
+    pub semantic: Option<PathBuf>,
+
+    /// Which generator writes the SQL (as for `cbi ask --model`).
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Args)]

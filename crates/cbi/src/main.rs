@@ -64,10 +64,19 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let command = match cli.command {
+        // MCP speaks on stdout itself: no lock may be held on it meanwhile.
+        Command::Mcp(args) => {
+            return runtime
+                .block_on(commands::mcp::run(&ctx, args))
+                .map(|()| Outcome::Done);
+        }
+        other => other,
+    };
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let outcome = runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Ask(args) => commands::ask::run(&ctx, args, &mut out).await,
             Command::Chat(args) => commands::chat::run(&ctx, args, &mut out).await,
             Command::Schema(args) => commands::schema::run(&ctx, args, &mut out)
@@ -79,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Sessions(args) => commands::sessions::run(&ctx, args, &mut out)
                 .await
                 .map(|()| Outcome::Done),
+            Command::Mcp(_) => unreachable!("answered above"),
             Command::Serve(args) => commands::serve::run(&ctx, args)
                 .await
                 .map(|()| Outcome::Done),

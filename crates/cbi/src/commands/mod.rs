@@ -4,6 +4,7 @@
 pub mod ask;
 pub mod chat;
 pub mod conversation;
+pub mod mcp;
 pub mod schema;
 pub mod semantic_init;
 pub mod serve;

@@ -13,6 +13,7 @@ mod chat;
 mod demo;
 mod errors;
 mod hostile;
+mod mcp;
 mod schema;
 mod semantic;
 mod servers;
