@@ -69,8 +69,14 @@ fn in_time(deadline: Option<Instant>) -> io::Result<()> {
 pub fn result_table(r: &QueryResult) -> Table {
     let mut t = new_table();
     t.set_header(r.columns.iter().map(|c| c.name.as_str()));
+    let grouped: Vec<bool> = r.columns.iter().map(|c| groups_digits(&c.name)).collect();
     for row in &r.rows {
-        t.add_row(row.iter().map(cell_text));
+        t.add_row(row.iter().enumerate().map(|(i, v)| {
+            match number_text(v, grouped.get(i).copied().unwrap_or(true)) {
+                Some(n) => n,
+                None => cell_text(v),
+            }
+        }));
     }
     for i in 0..r.columns.len() {
         let mut values = r
@@ -94,6 +100,86 @@ pub fn result_table(r: &QueryResult) -> Table {
 
 fn is_number(v: &Value) -> bool {
     matches!(v, Value::Int(_) | Value::Float(_) | Value::Decimal(_))
+}
+
+/// Column-name words that mark numbers read as labels, not quantities (ids, years, codes):
+/// shown without digit groups.
+const LABEL_NUMBER_WORDS: &[&str] = &[
+    "id", "year", "code", "zip", "postcode", "phone", "number", "no", "num", "key", "version",
+];
+
+/// Whether a column's whole numbers are shown in groups of three (`27,500`), from its name:
+/// not for identifiers, years, codes and the like.
+fn groups_digits(column: &str) -> bool {
+    let lower = column.to_ascii_lowercase();
+    !lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .any(|w| LABEL_NUMBER_WORDS.contains(&w))
+}
+
+/// A number as a person reads it in a table: fractions rounded to two decimals (four
+/// significant digits below 1), trailing zeros dropped (`120000.000000000000` → `120,000`),
+/// digits grouped where the column holds quantities. `None` for anything else. Exact values
+/// stay available through `--json` and `--csv`.
+fn number_text(v: &Value, grouped: bool) -> Option<String> {
+    let (negative, int_part, frac) = match v {
+        Value::Int(i) => (*i < 0, i.unsigned_abs().to_string(), String::new()),
+        // Past what digit groups make readable: scientific notation.
+        Value::Float(f) if f.is_finite() && f.abs() >= 1e15 => return Some(format!("{f:e}")),
+        Value::Float(f) if f.is_finite() => split_decimal(&rounded(*f)),
+        Value::Decimal(d) => {
+            let f = d.to_string().parse::<f64>().ok()?;
+            if f.abs() >= 1e15 {
+                return Some(d.normalize().to_string());
+            }
+            split_decimal(&rounded(f))
+        }
+        _ => return None,
+    };
+    let int_text = if grouped {
+        match int_part.parse::<u64>() {
+            Ok(n) => thousands(n),
+            Err(_) => int_part,
+        }
+    } else {
+        int_part
+    };
+    let sign = if negative { "-" } else { "" };
+    Some(if frac.is_empty() {
+        format!("{sign}{int_text}")
+    } else {
+        format!("{sign}{int_text}.{frac}")
+    })
+}
+
+/// `f` printed with two decimals at or above 1 in size, four significant digits below it,
+/// without trailing zeros.
+fn rounded(f: f64) -> String {
+    let text = if f.abs() >= 1.0 || f == 0.0 {
+        format!("{f:.2}")
+    } else {
+        // 0.012345 → 0.01235: four significant digits.
+        let digits = (-f.abs().log10().floor()) as usize + 3;
+        format!("{f:.digits$}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// `-1234.5` → (true, "1234", "5").
+fn split_decimal(text: &str) -> (bool, String, String) {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int_part, frac) = body.split_once('.').unwrap_or((body, ""));
+    // "-0" after rounding a tiny negative number is plain zero.
+    let negative = negative && (!int_part.trim_start_matches('0').is_empty() || !frac.is_empty());
+    (negative, int_part.to_string(), frac.to_string())
 }
 
 /// A value as a table cell shows it: `NULL`, and long text elided.
@@ -248,6 +334,46 @@ fn csv_io(e: csv::Error) -> io::Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_read_well() {
+        use rust_decimal::Decimal;
+        use std::str::FromStr;
+        let dec = |s: &str| Value::Decimal(Decimal::from_str(s).unwrap());
+        for (value, grouped, shown) in [
+            (Value::Float(91924.50600000001), true, "91,924.51"),
+            (dec("120000.000000000000"), true, "120,000"),
+            (dec("-1234.5"), true, "-1,234.5"),
+            (Value::Float(0.012345), true, "0.01235"),
+            (Value::Float(-0.0000001), true, "-0.0000001"),
+            (Value::Float(0.0), true, "0"),
+            (Value::Float(2.0), true, "2"),
+            (Value::Float(-0.001), true, "-0.001"),
+            (Value::Int(27500), true, "27,500"),
+            (Value::Int(-27500), true, "-27,500"),
+            (Value::Int(2024), false, "2024"),
+            (Value::Int(i64::MIN), true, "-9,223,372,036,854,775,808"),
+            (Value::Float(1e300), true, "1e300"),
+            (Value::Float(-2.5e16), true, "-2.5e16"),
+        ] {
+            let got = super::number_text(&value, grouped).unwrap();
+            assert_eq!(got, shown, "{value:?}");
+        }
+        assert_eq!(super::number_text(&Value::Text("7".into()), true), None);
+        assert_eq!(super::number_text(&Value::Float(f64::NAN), true), None);
+        for (column, grouped) in [
+            ("revenue", true),
+            ("COUNT(*)", true),
+            ("customer_id", false),
+            ("id", false),
+            ("order year", false),
+            ("zip_code", false),
+            ("paid", true),
+            ("valid_orders", true),
+        ] {
+            assert_eq!(super::groups_digits(column), grouped, "{column}");
+        }
+    }
+
     use cbi_types::ColumnMeta;
     use chrono_free::*;
     use rust_decimal::Decimal;

@@ -94,7 +94,11 @@ fn a_scripted_conversation_on_the_demo() {
     let answer = output_of(&turns, question);
     let cells = table_cells(answer);
     assert_eq!(cells.len(), 2, "{answer}");
-    assert_eq!(cells[1], [orders_2023.to_string()], "{answer}");
+    assert_eq!(
+        cells[1][0].replace(',', ""),
+        orders_2023.to_string(),
+        "{answer}"
+    );
     assert!(answer.contains("\nconfidence: "), "{answer}");
 
     let sql = output_of(&turns, ":sql").trim();
@@ -260,8 +264,8 @@ fn a_clarification_is_answered_by_number() {
         .find_map(|l| l.trim_start().strip_prefix("2. "))
         .unwrap_or_else(|| panic!("no option 2 in {asked}"));
     let expected = match second {
-        "online_sales.amount" => "30.0",
-        "store_sales.amount" => "6.0",
+        "online_sales.amount" => "30",
+        "store_sales.amount" => "6",
         other => panic!("unexpected option {other}"),
     };
     let answer = output_of(&turns, "2");
