@@ -23,4 +23,4 @@ pub use engine::{
     generator_from_spec,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use response::{ConfidenceBand, QueryResponse, Timings, summarize_result};
+pub use response::{ConfidenceBand, QueryResponse, Timings, result_json, summarize_result};

@@ -97,10 +97,7 @@ impl QueryResponse {
         let (columns, rows, truncated) = match &self.result {
             Some(r) => (
                 r.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
-                r.rows
-                    .iter()
-                    .map(|row| row.iter().map(Value::to_json).collect::<Vec<_>>())
-                    .collect::<Vec<_>>(),
+                r.rows_json(),
                 r.truncated,
             ),
             None => (Vec::new(), Vec::new(), false),
@@ -129,6 +126,19 @@ impl QueryResponse {
             "cost_usd": self.cost_usd,
         })
     }
+}
+
+/// A statement's rows as JSON, in the shape every front end gives for SQL a person ran:
+/// `sql` (as it ran), `columns`, `rows` (arrays of plain values), `row_count`, `truncated`.
+pub fn result_json(sql: &str, r: &QueryResult) -> serde_json::Value {
+    let rows = r.rows_json();
+    serde_json::json!({
+        "sql": sql,
+        "columns": r.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
+        "row_count": rows.len(),
+        "rows": rows,
+        "truncated": r.truncated,
+    })
 }
 
 /// A one-line summary of a result for people and for the conversation history.

@@ -17,14 +17,13 @@
 use std::sync::Arc;
 
 use cbi_engine::{ConversationalBiEngine, Principal};
-use cbi_types::{AugmentedSchema, Value};
+use cbi_types::AugmentedSchema;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{Implementation, ServerCapabilities, ServerInfo};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde::Deserialize;
-use serde_json::json;
 
 /// What the server tells a client it is for.
 const INSTRUCTIONS: &str = "cbi answers questions about a database in plain words. Use `ask` \
@@ -110,18 +109,7 @@ impl CbiMcp {
             .sql(&self.who, &self.database, &args.sql)
             .await
             .map_err(|e| e.to_string())?;
-        let rows: Vec<Vec<serde_json::Value>> = r
-            .rows
-            .iter()
-            .map(|row| row.iter().map(Value::to_json).collect())
-            .collect();
-        Ok(pretty(&json!({
-            "sql": ran,
-            "columns": r.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
-            "row_count": rows.len(),
-            "rows": rows,
-            "truncated": r.truncated,
-        })))
+        Ok(pretty(&cbi_engine::result_json(&ran, &r)))
     }
 
     #[tool(

@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cbi_engine::{Principal, Stage};
-use cbi_types::{AugmentedSchema, QueryResult, SessionId, Value};
+use cbi_engine::{Principal, Stage, result_json};
+use cbi_types::{AugmentedSchema, QueryResult, SessionId};
 use governor::clock::{Clock, DefaultClock};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -340,21 +340,6 @@ struct SqlRequest {
     sql: String,
 }
 
-fn result_json(sql: &str, r: &QueryResult) -> serde_json::Value {
-    let rows: Vec<Vec<serde_json::Value>> = r
-        .rows
-        .iter()
-        .map(|row| row.iter().map(Value::to_json).collect())
-        .collect();
-    json!({
-        "sql": sql,
-        "columns": r.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
-        "row_count": rows.len(),
-        "rows": rows,
-        "truncated": r.truncated,
-    })
-}
-
 async fn sql(
     State(state): Shared,
     caller: Caller,
@@ -584,7 +569,7 @@ async fn feedback(
 mod tests {
     use std::time::Duration;
 
-    use cbi_types::ColumnMeta;
+    use cbi_types::{ColumnMeta, Value};
 
     use super::*;
 

@@ -160,6 +160,15 @@ pub struct QueryResult {
 }
 
 impl QueryResult {
+    /// The rows as arrays of plain JSON values in column order ([`Value::to_json`]): how
+    /// every front end writes rows.
+    pub fn rows_json(&self) -> Vec<Vec<serde_json::Value>> {
+        self.rows
+            .iter()
+            .map(|row| row.iter().map(Value::to_json).collect())
+            .collect()
+    }
+
     /// Number of rows returned (after the cap).
     pub fn row_count(&self) -> usize {
         self.rows.len()

@@ -65,6 +65,34 @@ impl Conversation {
         })
     }
 
+    /// An engine for a long-running front end (`serve`, `mcp`): sessions in the configured
+    /// store, idle ones removed every minute while the returned task lives, and the schema
+    /// read and checked before the first request. Returns the engine, the database's key
+    /// and the expiry task.
+    pub async fn serving(
+        ctx: &Context,
+        semantic_flag: Option<&Path>,
+        model_spec: Option<&str>,
+    ) -> anyhow::Result<(Arc<ConversationalBiEngine>, String, cbi_session::ExpiryTask)> {
+        let config = ctx.config.clone();
+        let sessions = Arc::new(SessionManager::open(&config.session).await?);
+        let expiry = sessions.spawn_expiry_task(std::time::Duration::from_secs(60));
+        let conv = Self::start(
+            ctx,
+            config,
+            semantic_flag,
+            model_spec,
+            sessions,
+            EngineOptions::default(),
+        )
+        .await?;
+        let engine = Arc::new(conv.engine);
+        engine
+            .describe(&cbi_engine::Principal::new("cbi"), &conv.key)
+            .await?;
+        Ok((engine, conv.key, expiry))
+    }
+
     /// `name (dialect)`, for the line a chat starts with.
     pub fn describe(&self) -> String {
         format!(

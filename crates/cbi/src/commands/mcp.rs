@@ -1,11 +1,8 @@
 //! `cbi mcp`: the engine as a Model Context Protocol server (`cbi-mcp`), on stdio or, with
 //! `--http`, streamable HTTP on a loopback address.
 
-use std::sync::Arc;
-
 use anyhow::{Context as _, bail};
-use cbi_engine::{EngineOptions, Principal};
-use cbi_session::SessionManager;
+use cbi_engine::Principal;
 
 use super::Context;
 use super::chat::user_name;
@@ -21,22 +18,9 @@ pub async fn run(ctx: &Context, args: McpArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let config = ctx.config.clone();
-    let sessions = Arc::new(SessionManager::open(&config.session).await?);
-    let conv = Conversation::start(
-        ctx,
-        config,
-        args.semantic.as_deref(),
-        args.model.as_deref(),
-        sessions,
-        EngineOptions::default(),
-    )
-    .await?;
-    let key = conv.key.clone();
-    let engine = Arc::new(conv.engine);
+    let (engine, key, _expiry) =
+        Conversation::serving(ctx, args.semantic.as_deref(), args.model.as_deref()).await?;
     let who = Principal::new(user_name(args.user.as_deref()));
-    // The schema is read and checked before the first tool call.
-    engine.describe(&who, &key).await?;
     let server = cbi_mcp::CbiMcp::new(engine, key.clone(), who);
     match args.http {
         None => {

@@ -1,12 +1,7 @@
 //! `cbi serve`: the engine over HTTP (`cbi-server`), over the chosen database.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::{Context as _, bail};
-use cbi_engine::EngineOptions;
 use cbi_server::{Defaults, ServerOptions, Users};
-use cbi_session::SessionManager;
 
 use super::Context;
 use super::conversation::Conversation;
@@ -27,25 +22,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             args.addr
         ),
     };
-    let config = ctx.config.clone();
-    let sessions = Arc::new(SessionManager::open(&config.session).await?);
-    // Idle sessions go away while the server runs.
-    let _expiry = sessions.spawn_expiry_task(Duration::from_secs(60));
-    let conv = Conversation::start(
-        ctx,
-        config,
-        args.semantic.as_deref(),
-        args.model.as_deref(),
-        sessions,
-        EngineOptions::default(),
-    )
-    .await?;
-    let key = conv.key.clone();
-    let engine = Arc::new(conv.engine);
-    // The schema is read and checked before the first request, not during it.
-    engine
-        .describe(&cbi_engine::Principal::new("cbi-serve"), &key)
-        .await?;
+    let (engine, key, _expiry) =
+        Conversation::serving(ctx, args.semantic.as_deref(), args.model.as_deref()).await?;
     let opts = ServerOptions {
         database: key.clone(),
         max_body_bytes: args.max_body_bytes,
