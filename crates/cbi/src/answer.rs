@@ -55,6 +55,9 @@ pub fn confidence_line(r: &QueryResponse) -> String {
 pub fn write_answer(out: &mut dyn Write, r: &QueryResponse, view: &View) -> io::Result<()> {
     if let Some(result) = &r.result {
         write_rows(out, result, view)?;
+        if let Some(chart) = output::bar_chart(result) {
+            write!(out, "{chart}")?;
+        }
     }
     if let Some(sql) = r.shown_sql.as_ref().or(r.sql.as_ref()) {
         writeln!(out)?;

@@ -70,13 +70,22 @@ pub fn result_table(r: &QueryResult) -> Table {
     let mut t = new_table();
     t.set_header(r.columns.iter().map(|c| c.name.as_str()));
     let grouped: Vec<bool> = r.columns.iter().map(|c| groups_digits(&c.name)).collect();
-    for row in &r.rows {
-        t.add_row(row.iter().enumerate().map(|(i, v)| {
-            match number_text(v, grouped.get(i).copied().unwrap_or(true)) {
-                Some(n) => n,
-                None => cell_text(v),
-            }
-        }));
+    let mut cells: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    number_text(v, grouped.get(i).copied().unwrap_or(true))
+                        .unwrap_or_else(|| cell_text(v))
+                })
+                .collect()
+        })
+        .collect();
+    align_decimals(r, &mut cells);
+    for row in cells {
+        t.add_row(row);
     }
     for i in 0..r.columns.len() {
         let mut values = r
@@ -100,6 +109,102 @@ pub fn result_table(r: &QueryResult) -> Table {
 
 fn is_number(v: &Value) -> bool {
     matches!(v, Value::Int(_) | Value::Float(_) | Value::Decimal(_))
+}
+
+/// Widest bar of [`bar_chart`], in character cells.
+const BAR_WIDTH: usize = 32;
+
+/// A small bar chart of a grouped result — one label column and one numeric column, 2 to 20
+/// rows, no negative values — drawn with block characters (eighths for the fractional end):
+/// the shape of the answer at a glance, under its table. `None` for any other shape.
+pub fn bar_chart(r: &QueryResult) -> Option<String> {
+    if r.columns.len() != 2 || !(2..=20).contains(&r.rows.len()) {
+        return None;
+    }
+    let mut bars = Vec::with_capacity(r.rows.len());
+    for row in &r.rows {
+        let label = match &row[0] {
+            Value::Null => "NULL".to_string(),
+            v if is_number(v) => return None,
+            v => cell_text(v),
+        };
+        let value = row[1].as_f64().filter(|v| v.is_finite() && *v >= 0.0)?;
+        bars.push((
+            label,
+            value,
+            number_text(&row[1], groups_digits(&r.columns[1].name))?,
+        ));
+    }
+    // The values as the table shows them, decimals aligned.
+    let mut shown: Vec<Vec<String>> = bars
+        .iter()
+        .map(|b| vec![String::new(), b.2.clone()])
+        .collect();
+    align_decimals(r, &mut shown);
+    for (b, s) in bars.iter_mut().zip(shown) {
+        b.2 = s[1].clone();
+    }
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+    if max <= 0.0 {
+        return None;
+    }
+    let label_width = bars
+        .iter()
+        .map(|b| b.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let mut out = String::new();
+    for (label, value, shown) in bars {
+        let label: String = if label.chars().count() > label_width {
+            let mut cut: String = label.chars().take(label_width - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            label
+        };
+        let eighths = (value / max * (BAR_WIDTH * 8) as f64).round() as usize;
+        let mut bar = "█".repeat(eighths / 8);
+        if eighths % 8 > 0 {
+            bar.push(EIGHTHS[eighths % 8]);
+        }
+        out.push_str(&format!("{label:<label_width$}  {bar} {shown}\n"));
+    }
+    Some(out)
+}
+
+/// Gives the fractional numbers of a column the same number of decimals, up to two
+/// (`1,884,650.4` beside `1,640,771.73` becomes `1,884,650.40`), so amounts line up.
+fn align_decimals(r: &QueryResult, cells: &mut [Vec<String>]) {
+    for col in 0..r.columns.len() {
+        let fractional =
+            |row: &[Value]| matches!(row.get(col), Some(Value::Float(_) | Value::Decimal(_)));
+        let decimals = r
+            .rows
+            .iter()
+            .zip(cells.iter())
+            .filter(|(row, _)| fractional(row))
+            .filter_map(|(_, c)| c.get(col))
+            .map(|text| text.split_once('.').map_or(0, |(_, f)| f.len()))
+            .max()
+            .unwrap_or(0);
+        if decimals == 0 || decimals > 2 {
+            continue;
+        }
+        for (row, c) in r.rows.iter().zip(cells.iter_mut()) {
+            if !fractional(row) {
+                continue;
+            }
+            if let Some(text) = c.get_mut(col) {
+                let have = text.split_once('.').map_or(0, |(_, f)| f.len());
+                if have == 0 {
+                    text.push('.');
+                }
+                text.push_str(&"0".repeat(decimals - have));
+            }
+        }
+    }
 }
 
 /// Column-name words that mark numbers read as labels, not quantities (ids, years, codes):
@@ -334,6 +439,82 @@ fn csv_io(e: csv::Error) -> io::Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn amounts_in_a_column_share_their_decimals() {
+        let r = result(
+            &["region", "revenue"],
+            vec![
+                vec![Value::Text("North".into()), Value::Float(1640771.726)],
+                vec![Value::Text("South".into()), Value::Float(1884650.3955)],
+                vec![Value::Text("East".into()), Value::Float(2.0)],
+                vec![Value::Text("West".into()), Value::Null],
+            ],
+        );
+        let text = result_table(&r).to_string();
+        for shown in ["1,640,771.73", "1,884,650.40", "2.00", "NULL"] {
+            assert!(text.contains(shown), "{shown}: {text}");
+        }
+        // Small values keep their significant digits; nothing is padded to five decimals.
+        let r = result(
+            &["rate"],
+            vec![vec![Value::Float(0.012345)], vec![Value::Float(1.5)]],
+        );
+        let text = result_table(&r).to_string();
+        assert!(text.contains("0.01235") && text.contains(" 1.5 "), "{text}");
+    }
+
+    #[test]
+    fn grouped_results_get_a_bar_chart() {
+        let r = result(
+            &["region", "revenue"],
+            vec![
+                vec![Value::Text("West".into()), Value::Float(2000.0)],
+                vec![
+                    Value::Text("a very long region name indeed".into()),
+                    Value::Float(1000.0),
+                ],
+                vec![Value::Text("North".into()), Value::Float(0.0)],
+            ],
+        );
+        let chart = super::bar_chart(&r).unwrap();
+        let lines: Vec<&str> = chart.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].starts_with("West ") && lines[0].ends_with(" 2,000"),
+            "{chart}"
+        );
+        assert_eq!(lines[0].matches('█').count(), super::BAR_WIDTH, "{chart}");
+        assert_eq!(
+            lines[1].matches('█').count(),
+            super::BAR_WIDTH / 2,
+            "{chart}"
+        );
+        assert!(lines[1].starts_with("a very long region name…"), "{chart}");
+        assert!(lines[2].ends_with("  0"), "{chart}");
+        // Other shapes get none: one row, a negative value, a numeric label, three columns.
+        let one = result(
+            &["a", "n"],
+            vec![vec![Value::Text("x".into()), Value::Int(1)]],
+        );
+        assert!(super::bar_chart(&one).is_none());
+        let negative = result(
+            &["a", "n"],
+            vec![
+                vec![Value::Text("x".into()), Value::Int(1)],
+                vec![Value::Text("y".into()), Value::Int(-1)],
+            ],
+        );
+        assert!(super::bar_chart(&negative).is_none());
+        let numeric_label = result(
+            &["year", "n"],
+            vec![
+                vec![Value::Int(2023), Value::Int(1)],
+                vec![Value::Int(2024), Value::Int(2)],
+            ],
+        );
+        assert!(super::bar_chart(&numeric_label).is_none());
+    }
+
     #[test]
     fn numbers_read_well() {
         use rust_decimal::Decimal;
