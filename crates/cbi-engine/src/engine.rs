@@ -20,7 +20,14 @@ use dashmap::DashMap;
 
 use crate::door::{Asker, Principal, SessionInfo, Stage, StageSink, owned};
 use crate::response::{ConfidenceBand, QueryResponse, Timings, summarize_result};
+use crate::suggest;
 use crate::{Error, Result};
+
+/// How many first questions the engine finds per schema view.
+const SUGGESTIONS: usize = 6;
+
+/// How sure the embedded generator must be of a question before it is suggested.
+const SUGGESTION_CONFIDENCE: f32 = 0.8;
 
 /// Knobs of the engine beyond the configuration file.
 #[derive(Debug, Clone)]
@@ -88,6 +95,8 @@ struct Ready {
     validator: SqlValidator,
     /// The schema's index, for reading follow-ups against the conversation's focus.
     index: Arc<SchemaIndex>,
+    /// First questions to suggest over this schema, found on first request.
+    suggestions: tokio::sync::OnceCell<Vec<String>>,
 }
 
 /// Runs a generator's candidates for its own checks (self-correction on database errors,
@@ -269,6 +278,7 @@ impl ConversationalBiEngine {
             base: None,
             validator,
             index,
+            suggestions: Default::default(),
         });
         db.views.clear();
         *slot = Some(ready.clone());
@@ -331,18 +341,21 @@ impl ConversationalBiEngine {
             schema,
             base: Some(full.schema.clone()),
             validator,
+            suggestions: Default::default(),
         });
         db.views.insert(fp, view.clone());
         Ok(view)
     }
 
-    /// The validated SQL without the row-cap probe the validator added.
+    /// The validated SQL as a person reads it: without the row-cap probe the validator
+    /// added, laid out on lines.
     fn shown(&self, v: &cbi_nl2sql::ValidatedSql) -> String {
-        if v.limit_added {
+        let sql = if v.limit_added {
             strip_probe(&v.sql, self.config.performance.max_rows as u64 + 1)
         } else {
             v.sql.clone()
-        }
+        };
+        crate::response::format_sql(&sql)
     }
 
     fn limits(&self) -> QueryLimits {
@@ -861,6 +874,68 @@ impl ConversationalBiEngine {
     pub async fn describe(&self, who: &Principal, key: &str) -> Result<Arc<AugmentedSchema>> {
         let db = self.database(key)?;
         Ok(self.ready_for(key, &db, &who.access).await?.schema.clone())
+    }
+
+    /// A few first questions for this user, drawn from the schema they may see (see
+    /// [`crate::suggest`]): each one the embedded generator answers with confidence and the
+    /// validator accepts for them. Found once per schema version and view.
+    pub async fn suggestions(
+        &self,
+        who: &Principal,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        let db = self.database(key)?;
+        let ready = self.ready_for(key, &db, &who.access).await?;
+        let all = ready
+            .suggestions
+            .get_or_init(|| self.find_suggestions(&db, &ready))
+            .await;
+        Ok(all.iter().take(limit).cloned().collect())
+    }
+
+    async fn find_suggestions(&self, db: &Database, ready: &Ready) -> Vec<String> {
+        let own;
+        let generator: &dyn SqlGenerator = if self.generator.name() == "embedded" {
+            self.generator.as_ref()
+        } else {
+            // A model is not called just to suggest; the embedded generator vouches instead.
+            own = EmbeddedGenerator::new();
+            &own
+        };
+        let mut picker = suggest::Picker::new(SUGGESTIONS);
+        for c in suggest::candidates(&ready.schema) {
+            if picker.is_full() {
+                break;
+            }
+            if !picker.wants(&c) {
+                continue;
+            }
+            let ok = match &c.source {
+                suggest::Source::Verified(sql) => ready.validator.validate(sql).is_ok(),
+                suggest::Source::Shaped { .. } => {
+                    let mut req = GenerationRequest::new(
+                        c.question.as_str(),
+                        ready.schema.clone(),
+                        db.conn.dialect(),
+                    );
+                    req.clarify = false;
+                    req.reference_date = self.opts.reference_date;
+                    generator.generate(&req).await.is_ok_and(|found| {
+                        found.first().is_some_and(|g| {
+                            g.confidence >= SUGGESTION_CONFIDENCE
+                                && g.sql
+                                    .as_deref()
+                                    .is_some_and(|sql| ready.validator.validate(sql).is_ok())
+                        })
+                    })
+                }
+            };
+            if ok {
+                picker.take(c);
+            }
+        }
+        picker.finish()
     }
 
     /// The user's live sessions, most recently used first.

@@ -15,6 +15,7 @@ mod door;
 mod engine;
 mod error;
 mod response;
+mod suggest;
 
 pub use cbi_types::Access;
 pub use door::{Principal, SessionInfo, Stage, StageSink};
@@ -23,4 +24,6 @@ pub use engine::{
     generator_from_spec,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use response::{ConfidenceBand, QueryResponse, Timings, result_json, summarize_result};
+pub use response::{
+    ConfidenceBand, QueryResponse, Timings, format_sql, result_json, summarize_result,
+};

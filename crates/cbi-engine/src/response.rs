@@ -141,6 +141,39 @@ pub fn result_json(sql: &str, r: &QueryResult) -> serde_json::Value {
     })
 }
 
+/// Statements longer than this are shown as they are: a layout is for reading, and nobody
+/// reads one this long.
+const FORMAT_MAX_BYTES: usize = 16 << 10;
+
+/// SQL laid out for reading: one clause per line, short lists kept on one line, joins as
+/// clauses of their own, words and literals untouched. Only for showing; what runs is the
+/// validated text itself.
+pub fn format_sql(sql: &str) -> String {
+    if sql.len() > FORMAT_MAX_BYTES {
+        return sql.to_string();
+    }
+    let options = sqlformat::FormatOptions {
+        indent: sqlformat::Indent::Spaces(2),
+        max_inline_block: 60,
+        max_inline_arguments: Some(72),
+        max_inline_top_level: Some(72),
+        joins_as_top_level: true,
+        ..sqlformat::FormatOptions::default()
+    };
+    let formatted = sqlformat::format(sql, &sqlformat::QueryParams::None, &options);
+    // The layout changes only whitespace; anything else is shown as it ran.
+    if squeeze(&formatted) == squeeze(sql) {
+        formatted.trim().to_string()
+    } else {
+        sql.to_string()
+    }
+}
+
+/// The text without whitespace, to check a layout changed nothing else.
+fn squeeze(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// A one-line summary of a result for people and for the conversation history.
 pub fn summarize_result(r: &QueryResult) -> String {
     let rows = r.rows.len();
@@ -202,6 +235,33 @@ mod tests {
     use cbi_types::ColumnMeta;
 
     use super::*;
+
+    #[test]
+    fn sql_is_laid_out_for_reading_without_changing_it() {
+        let sql = "SELECT regions.name AS region, SUM(order_items.quantity * order_items.unit_price) AS revenue FROM order_items JOIN orders ON orders.order_id = order_items.order_id JOIN stores ON stores.store_id = orders.store_id JOIN regions ON regions.region_id = stores.region_id WHERE orders.status <> 'Returned  twice' GROUP BY regions.name ORDER BY revenue DESC";
+        let shown = format_sql(sql);
+        assert!(shown.lines().count() >= 6, "{shown}");
+        assert!(shown.starts_with("SELECT"), "{shown}");
+        assert!(shown.contains("'Returned  twice'"), "{shown}");
+        assert!(
+            shown
+                .lines()
+                .any(|l| l.trim_start().starts_with("JOIN regions")),
+            "{shown}"
+        );
+        assert_eq!(squeeze(&shown), squeeze(sql));
+        // Short statements stay short.
+        assert_eq!(
+            format_sql("SELECT COUNT(*) FROM customers"),
+            "SELECT\n  COUNT(*)\nFROM\n  customers"
+        );
+    }
+
+    #[test]
+    fn very_long_sql_is_shown_as_it_is() {
+        let sql = format!("SELECT 1 WHERE x IN ({})", vec!["1"; 10_000].join(", "));
+        assert_eq!(format_sql(&sql), sql);
+    }
 
     fn result(cols: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
         QueryResult {
