@@ -2,7 +2,8 @@
 //!
 //! [`router`] builds the axum application: a REST API under `/v1` (sessions, ask, clarify,
 //! SQL, schema, explain, export, feedback), server-sent events for the stages of an answer,
-//! the OpenAPI document, `/healthz` and Prometheus `/metrics` (series named `cbi_*`). Every
+//! the OpenAPI document, `/healthz` and Prometheus `/metrics` (series named `cbi_*`), and a web
+//! chat page at `/` whose script, style and charting library are embedded in the binary. Every
 //! request is a [`cbi_engine::Principal`] found by its bearer token ([`Users`]); what that user
 //! may read (tables, columns) is enforced by the engine's validator, which for them knows
 //! only those names, so a hidden column appears in no result, schema or error. Each user has a
@@ -16,6 +17,7 @@ mod error;
 mod metrics;
 mod routes;
 mod users;
+mod web;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;

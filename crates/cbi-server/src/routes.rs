@@ -26,6 +26,8 @@ type Shared = State<Arc<AppState>>;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
+        .route("/", get(crate::web::page))
+        .route("/assets/{file}", get(crate::web::asset))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -37,6 +39,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/clarify", post(clarify))
         .route("/v1/sql", post(sql))
         .route("/v1/schema", get(schema))
+        .route("/v1/suggestions", get(suggestions))
         .route("/v1/explain", post(explain))
         .route("/v1/feedback", post(feedback))
 }
@@ -375,6 +378,21 @@ async fn schema(
     Ok(axum::Json(schema_json(&s)))
 }
 
+/// How many first questions a client is offered.
+const SUGGESTIONS: usize = 6;
+
+/// A few first questions over what the caller may see, each one the engine answers.
+async fn suggestions(
+    State(state): Shared,
+    caller: Caller,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let questions = state
+        .engine
+        .suggestions(caller.principal(), &state.opts.database, SUGGESTIONS)
+        .await?;
+    Ok(axum::Json(json!({"questions": questions})))
+}
+
 /// The schema as a client shows it: tables with their readable descriptions, columns with
 /// types, descriptions and a few sample values, relationships and business terms.
 fn schema_json(s: &AugmentedSchema) -> serde_json::Value {
@@ -601,6 +619,8 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
         let paths = doc["paths"].as_object().unwrap();
         for route in [
+            "/",
+            "/assets/{file}",
             "/healthz",
             "/metrics",
             "/openapi.json",
@@ -612,11 +632,12 @@ mod tests {
             "/v1/clarify",
             "/v1/sql",
             "/v1/schema",
+            "/v1/suggestions",
             "/v1/explain",
             "/v1/feedback",
         ] {
             assert!(paths.contains_key(route), "{route} is not documented");
         }
-        assert_eq!(paths.len(), 13, "a documented path the router lacks");
+        assert_eq!(paths.len(), 16, "a documented path the router lacks");
     }
 }

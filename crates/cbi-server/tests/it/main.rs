@@ -15,6 +15,8 @@ use cbi_types::{Config, SessionStore};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+mod web;
+
 /// The small demo database and its semantic file, in a temporary directory.
 struct Demo {
     _dir: tempfile::TempDir,
@@ -154,8 +156,14 @@ async fn a_conversation_over_http() {
     assert!(a["sql"].as_str().unwrap().contains("GROUP BY"), "{a}");
     // What ran carries the row-cap probe; what a person reads does not.
     assert!(a["sql"].as_str().unwrap().ends_with("LIMIT 10001"), "{a}");
+    // It is laid out on lines; only whitespace differs.
+    let shown = a["shown_sql"].as_str().unwrap();
+    assert!(shown.lines().count() > 3, "{shown}");
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     assert_eq!(
-        format!("{} LIMIT 10001", a["shown_sql"].as_str().unwrap()),
+        format!("{} LIMIT 10001", words(shown))
+            .replace("( ", "(")
+            .replace(" )", ")"),
         a["sql"].as_str().unwrap()
     );
     assert!(a["confidence"].as_f64().unwrap() > 0.0);
@@ -461,6 +469,25 @@ async fn tokens_allow_lists_and_limits() {
     let text = schema.to_string();
     for hidden in ["email", "products", "order_items", "last_name"] {
         assert!(!text.contains(hidden), "{hidden} shown to ann: {text}");
+    }
+
+    // Her suggested first questions are about what she sees, and each one is answered.
+    let (s, suggested) = get(&c, &server.url("/v1/suggestions"), ann).await;
+    assert_eq!(s, StatusCode::OK, "{suggested}");
+    let questions = suggested["questions"].as_array().unwrap();
+    assert!(!questions.is_empty(), "{suggested}");
+    for q in questions {
+        let q = q.as_str().unwrap();
+        assert!(
+            !q.to_lowercase().contains("revenue"),
+            "{q} needs hidden tables"
+        );
+        let (s, a) = post(&c, &server.url("/v1/ask"), ann, json!({"question": q})).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {a}");
+        assert!(a["sql"].is_string(), "{q}: {a}");
+        for hidden in ["order_items", "products", "email"] {
+            assert!(!a["sql"].as_str().unwrap().contains(hidden), "{q}: {a}");
+        }
     }
 
     // Her SQL is checked against what she may see: hidden columns, hidden tables and
