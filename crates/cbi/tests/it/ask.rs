@@ -32,13 +32,18 @@ fn a_count_on_the_demo_with_its_sql_and_json() {
         customers.to_string(),
         "{out}"
     );
-    // The SQL is shown, indented, and then how sure cbi is and what it computed.
-    let sql_line = out
+    // The SQL is shown, indented and laid out on lines, and then how sure cbi is and what it
+    // computed.
+    let sql_at = out
         .lines()
-        .find(|l| l.trim_start().starts_with("SELECT"))
+        .position(|l| l.trim_start().starts_with("SELECT"))
         .unwrap_or_else(|| panic!("no SQL in\n{out}"));
+    let from = out
+        .lines()
+        .nth(sql_at + 1)
+        .unwrap_or_else(|| panic!("no FROM line in\n{out}"));
     assert!(
-        sql_line.starts_with("    ") && sql_line.contains("customers"),
+        from.starts_with("    FROM") && from.contains("customers"),
         "{out}"
     );
     assert!(out.contains("\nconfidence: high ("), "{out}");
