@@ -52,12 +52,21 @@ pub enum Stage {
 /// A function that receives the stages of one answer.
 pub type StageSink<'a> = &'a (dyn Fn(Stage) + Send + Sync);
 
+/// How a person wants a question answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AskOptions {
+    /// Work the answer out again — SQL and rows — instead of reusing a cached one.
+    pub fresh: bool,
+}
+
 /// How an answer is being asked for: by whom (None: the session's own user, seeing
 /// everything — the command line), and where its stages go.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Asker<'a> {
     pub(crate) who: Option<&'a Principal>,
     pub(crate) stages: Option<StageSink<'a>>,
+    /// Work the answer out again instead of reusing a cached one (the new answer is cached).
+    pub(crate) fresh: bool,
 }
 
 /// A session as listed to its user.

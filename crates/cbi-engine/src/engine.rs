@@ -18,8 +18,9 @@ use cbi_types::{
 use chrono::Utc;
 use dashmap::DashMap;
 
-use crate::door::{Asker, Principal, SessionInfo, Stage, StageSink, owned};
-use crate::response::{ConfidenceBand, QueryResponse, Timings, summarize_result};
+use crate::cache::{CachedSql, Caches, rows_key, semantic_digest, shared_cache_tier};
+use crate::door::{AskOptions, Asker, Principal, SessionInfo, Stage, StageSink, owned};
+use crate::response::{CacheUse, ConfidenceBand, QueryResponse, Timings, summarize_result};
 use crate::suggest;
 use crate::{Error, Result};
 
@@ -97,6 +98,8 @@ struct Ready {
     index: Arc<SchemaIndex>,
     /// First questions to suggest over this schema, found on first request.
     suggestions: tokio::sync::OnceCell<Vec<String>>,
+    /// A digest of the semantic model this view answers with (cache keys name it).
+    semantic_digest: String,
 }
 
 /// Runs a generator's candidates for its own checks (self-correction on database errors,
@@ -144,6 +147,8 @@ pub struct ConversationalBiEngine {
     schemas: SchemaCache,
     databases: DashMap<String, Arc<Database>>,
     generator: Arc<dyn SqlGenerator>,
+    /// The answer caches; None when `cache.enable_query_cache` is off.
+    caches: Option<Caches>,
 }
 
 impl ConversationalBiEngine {
@@ -152,10 +157,27 @@ impl ConversationalBiEngine {
         // A configured model that cannot be set up is an error here, not a silent fallback.
         let generator = generator_from_config(&config)?;
         let sessions = Arc::new(SessionManager::open(&config.session).await?);
-        Ok(
-            Self::with_sessions(config, sessions, EngineOptions::default())
-                .with_generator(generator),
-        )
+        let shared = shared_cache_tier(&config.cache).await?;
+        let mut engine = Self::with_sessions(config, sessions, EngineOptions::default())
+            .with_generator(generator);
+        if let Some(tier) = shared {
+            engine = engine.with_shared_cache(tier);
+        }
+        Ok(engine)
+    }
+
+    /// The same engine keeping its cached answers in `tier` too, shared with every process
+    /// that uses it (and looking there first on a miss in this process).
+    pub fn with_shared_cache(mut self, tier: Arc<dyn cbi_cache::SharedTier>) -> Self {
+        self.caches = Caches::new(&self.config.cache, Some(tier));
+        self
+    }
+
+    /// Hit and miss counts of the SQL and rows caches (None when caching is off).
+    pub fn cache_stats(&self) -> Option<(cbi_cache::CacheStats, cbi_cache::CacheStats)> {
+        self.caches
+            .as_ref()
+            .map(|c| (c.sql.stats(), c.rows.stats()))
     }
 
     /// An engine over an existing session manager (in-memory sessions for tests and benchmarks).
@@ -175,6 +197,7 @@ impl ConversationalBiEngine {
         ConversationalBiEngine {
             schemas: SchemaCache::new(SchemaAugmenter::new(opts.augment.clone()), cache),
             generator: generator_for(&config),
+            caches: Caches::new(&config.cache, None),
             config,
             opts,
             sessions,
@@ -274,6 +297,7 @@ impl ConversationalBiEngine {
         let validator = self.validator(db, &schema, Vec::new());
         let index = Arc::new(SchemaIndex::new(schema.clone()));
         let ready = Arc::new(Ready {
+            semantic_digest: semantic_digest(&schema),
             schema,
             base: None,
             validator,
@@ -281,6 +305,11 @@ impl ConversationalBiEngine {
             suggestions: Default::default(),
         });
         db.views.clear();
+        if let Some(c) = &self.caches {
+            // Keys name the schema and semantic file, so old entries would never be found
+            // again; this frees them.
+            c.invalidate_all();
+        }
         *slot = Some(ready.clone());
         Ok(ready)
     }
@@ -336,12 +365,14 @@ impl ConversationalBiEngine {
             .verified_queries
             .retain(|q| validator.validate(&q.sql).is_ok());
         let schema = Arc::new(cut);
+        let digest = semantic_digest(&schema);
         let view = Arc::new(Ready {
             index: Arc::new(SchemaIndex::new(schema.clone())),
             schema,
             base: Some(full.schema.clone()),
             validator,
             suggestions: Default::default(),
+            semantic_digest: digest,
         });
         db.views.insert(fp, view.clone());
         Ok(view)
@@ -370,6 +401,20 @@ impl ConversationalBiEngine {
     pub async fn process_query(&self, session: SessionId, question: &str) -> Result<QueryResponse> {
         self.answer(session, question, true, None, Asker::default())
             .await
+    }
+
+    /// [`process_query`](Self::process_query) with options (a fresh run past the caches).
+    pub async fn process_query_with(
+        &self,
+        session: SessionId,
+        question: &str,
+        options: AskOptions,
+    ) -> Result<QueryResponse> {
+        let asker = Asker {
+            fresh: options.fresh,
+            ..Asker::default()
+        };
+        self.answer(session, question, true, None, asker).await
     }
 
     /// Like [`ConversationalBiEngine::process_query`] but without running the SQL (the
@@ -431,104 +476,32 @@ impl ConversationalBiEngine {
                 .await;
         }
 
-        // An answer to a clarifying question re-asks the original question with the choice.
-        let mut choices = Vec::new();
-        let mut asked = question.to_string();
-        if let Some(c) = &session.context.pending_clarification {
-            if let Some(payload) = pick_option(c, question) {
-                choices.push(payload);
-                asked = c.original_query.clone();
-            }
-        }
-        // A pick of an earlier answer (asked because a follow-up's reference was unclear)
-        // resumes the follow-up against that answer.
-        let mut picked_focus = None;
-        choices.retain(
-            |p| match ClarificationEngine::resume(p, &session.context, &ready.index) {
-                Some(f) => {
-                    picked_focus = Some(f);
-                    false
-                }
-                None => true,
-            },
-        );
-        let focus = picked_focus
-            .or_else(|| ContextTracker::focus(&session.context, &ready.index))
-            .filter(|_| self.opts.follow_ups);
         let g0 = Instant::now();
-        let resolution = ReferenceResolver::new(
-            &ready.index,
-            ResolveOptions {
-                reference_date: self.opts.reference_date,
-            },
-        )
-        .resolve(&asked, focus.as_ref());
-        let embedded = self.generator.name() == "embedded";
-        let mut unclear = None;
-        let mut resolved = None;
-        match resolution {
-            // The resolver answers the edits it is sure of; with a model configured, the rest
-            // goes to the model, which sees the conversation in its prompt.
-            Resolution::Resolved(r) if embedded || r.confidence >= 0.9 => {
-                resolved = resolved_candidate(&r, &ready.index, db.conn.dialect());
-            }
-            Resolution::Unclear(u) if embedded => {
-                if self.opts.clarify {
-                    if let Some(c) = ClarificationEngine::ask(&u, &session.context, &asked) {
-                        resolved = Some(SqlCandidate {
-                            sql: None,
-                            confidence: 0.0,
-                            reasons: vec![u.message.clone()],
-                            explanation: u.message.clone(),
-                            intent: Intent::Clarify,
-                            tables: Vec::new(),
-                            plan: None,
-                            verified: false,
-                            clarification: Some(c),
-                            usage: Default::default(),
-                            cost_usd: 0.0,
-                            generator: "context".into(),
-                        });
-                    }
-                }
-                unclear = Some(u);
-            }
-            _ => {}
-        }
-        let request = GenerationRequest {
-            question: asked,
-            context: session.context.clone(),
-            schema: ready.schema.clone(),
-            dialect: db.conn.dialect(),
-            evidence: evidence.map(str::to_string),
-            choices,
-            reference_date: self.opts.reference_date,
-            clarify: self.opts.clarify,
-            trial: Some(Arc::new(Trial {
-                conn: db.conn.clone(),
-                ready: ready.clone(),
-                limits: trial_limits(&self.limits()),
-            })),
+        let sql_key = self
+            .caches
+            .as_ref()
+            .filter(|_| execute && evidence.is_none())
+            .map(|_| {
+                crate::cache::sql_key(
+                    &session,
+                    &ready.schema,
+                    &ready.semantic_digest,
+                    access,
+                    self.generator.name(),
+                    question,
+                    &self.opts,
+                )
+            });
+        let cached_sql = match (&self.caches, &sql_key) {
+            (Some(c), Some(k)) if !asker.fresh => c.sql.get(k).await.map(|(v, _)| v),
+            _ => None,
         };
-        let generation = match resolved {
-            Some(c) => c,
+        let sql_from_cache = cached_sql.is_some();
+        let generation = match cached_sql {
+            Some(c) => c.into_candidate(),
             None => {
-                let mut g = self
-                    .generator
-                    .generate(&request)
+                self.generate(&session, &db, &ready, question, evidence)
                     .await?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| Error::Nothing("no SQL was generated".into()))?;
-                // A follow-up answered as if it stood alone is never sure.
-                if let Some(u) = &unclear {
-                    g.confidence = g.confidence.min(0.5);
-                    g.reasons.push(format!(
-                        "\"{}\" seems to refer to an earlier answer, which could not be read; answered as a new question",
-                        u.phrase
-                    ));
-                }
-                g
             }
         };
         timings.generate = g0.elapsed();
@@ -572,6 +545,7 @@ impl ConversationalBiEngine {
                 generator: generation.generator.clone(),
                 usage: generation.usage,
                 cost_usd: generation.cost_usd,
+                cache: CacheUse::default(),
             });
         }
 
@@ -585,10 +559,38 @@ impl ConversationalBiEngine {
         stage(Stage::Validated {
             sql: validated.sql.clone(),
         });
+        if let (Some(c), Some(k), false) = (&self.caches, sql_key, sql_from_cache) {
+            c.sql.insert(k, CachedSql::of(&generation, &raw)).await;
+        }
 
+        let mut rows_from_cache = false;
         let result = if execute {
             let e0 = Instant::now();
-            let r = db.conn.query(&validated.sql, self.limits()).await?;
+            let rows_key = self.caches.as_ref().map(|_| {
+                rows_key(
+                    &session.database,
+                    &ready.schema,
+                    &validated.sql,
+                    &self.limits(),
+                )
+            });
+            let cached = match (&self.caches, &rows_key) {
+                (Some(c), Some(k)) if !asker.fresh => c.rows.get(k).await.map(|(r, _)| r),
+                _ => None,
+            };
+            let r = match cached {
+                Some(r) => {
+                    rows_from_cache = true;
+                    r
+                }
+                None => {
+                    let r = db.conn.query(&validated.sql, self.limits()).await?;
+                    if let (Some(c), Some(k)) = (&self.caches, rows_key) {
+                        c.rows.insert(k, r.clone()).await;
+                    }
+                    r
+                }
+            };
             timings.execute = e0.elapsed();
             stage(Stage::Rows {
                 rows: r.rows.len(),
@@ -656,6 +658,121 @@ impl ConversationalBiEngine {
             generator: generation.generator,
             usage: generation.usage,
             cost_usd: generation.cost_usd,
+            cache: CacheUse {
+                sql: sql_from_cache,
+                rows: rows_from_cache,
+            },
+        })
+    }
+
+    /// SQL for a question: a sure edit of the conversation's last answer, a clarifying
+    /// question, or the generator's candidate.
+    async fn generate(
+        &self,
+        session: &cbi_types::Session,
+        db: &Database,
+        ready: &Arc<Ready>,
+        question: &str,
+        evidence: Option<&str>,
+    ) -> Result<SqlCandidate> {
+        // An answer to a clarifying question re-asks the original question with the choice.
+        let mut choices = Vec::new();
+        let mut asked = question.to_string();
+        if let Some(c) = &session.context.pending_clarification {
+            if let Some(payload) = pick_option(c, question) {
+                choices.push(payload);
+                asked = c.original_query.clone();
+            }
+        }
+        // A pick of an earlier answer (asked because a follow-up's reference was unclear)
+        // resumes the follow-up against that answer.
+        let mut picked_focus = None;
+        choices.retain(
+            |p| match ClarificationEngine::resume(p, &session.context, &ready.index) {
+                Some(f) => {
+                    picked_focus = Some(f);
+                    false
+                }
+                None => true,
+            },
+        );
+        let focus = picked_focus
+            .or_else(|| ContextTracker::focus(&session.context, &ready.index))
+            .filter(|_| self.opts.follow_ups);
+        let resolution = ReferenceResolver::new(
+            &ready.index,
+            ResolveOptions {
+                reference_date: self.opts.reference_date,
+            },
+        )
+        .resolve(&asked, focus.as_ref());
+        let embedded = self.generator.name() == "embedded";
+        let mut unclear = None;
+        let mut resolved = None;
+        match resolution {
+            // The resolver answers the edits it is sure of; with a model configured, the rest
+            // goes to the model, which sees the conversation in its prompt.
+            Resolution::Resolved(r) if embedded || r.confidence >= 0.9 => {
+                resolved = resolved_candidate(&r, &ready.index, db.conn.dialect());
+            }
+            Resolution::Unclear(u) if embedded => {
+                if self.opts.clarify {
+                    if let Some(c) = ClarificationEngine::ask(&u, &session.context, &asked) {
+                        resolved = Some(SqlCandidate {
+                            sql: None,
+                            confidence: 0.0,
+                            reasons: vec![u.message.clone()],
+                            explanation: u.message.clone(),
+                            intent: Intent::Clarify,
+                            tables: Vec::new(),
+                            plan: None,
+                            verified: false,
+                            clarification: Some(c),
+                            usage: Default::default(),
+                            cost_usd: 0.0,
+                            generator: "context".into(),
+                        });
+                    }
+                }
+                unclear = Some(u);
+            }
+            _ => {}
+        }
+        let request = GenerationRequest {
+            question: asked,
+            context: session.context.clone(),
+            schema: ready.schema.clone(),
+            dialect: db.conn.dialect(),
+            evidence: evidence.map(str::to_string),
+            choices,
+            reference_date: self.opts.reference_date,
+            clarify: self.opts.clarify,
+            trial: Some(Arc::new(Trial {
+                conn: db.conn.clone(),
+                ready: ready.clone(),
+                limits: trial_limits(&self.limits()),
+            })),
+        };
+        Ok(match resolved {
+            Some(c) => c,
+            None => {
+                let mut g = self
+                    .generator
+                    .generate(&request)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Nothing("no SQL was generated".into()))?;
+                // A follow-up answered as if it stood alone is never sure.
+                if let Some(u) = &unclear {
+                    g.confidence = g.confidence.min(0.5);
+                    g.reasons.push(format!(
+                        "\"{}\" seems to refer to an earlier answer, which could not be read; answered as a new question",
+                        u.phrase
+                    ));
+                }
+                g
+            }
         })
     }
 
@@ -734,6 +851,7 @@ impl ConversationalBiEngine {
             generator: String::new(),
             usage: cbi_types::TokenUsage::default(),
             cost_usd: 0.0,
+            cache: CacheUse::default(),
         })
     }
 
@@ -824,11 +942,8 @@ impl ConversationalBiEngine {
         session: SessionId,
         question: &str,
     ) -> Result<QueryResponse> {
-        let asker = Asker {
-            who: Some(who),
-            stages: None,
-        };
-        self.answer(session, question, true, None, asker).await
+        self.ask_with(who, session, question, AskOptions::default(), None)
+            .await
     }
 
     /// [`ask`](Self::ask), reporting each [`Stage`] to `stages` as it completes.
@@ -839,9 +954,24 @@ impl ConversationalBiEngine {
         question: &str,
         stages: StageSink<'_>,
     ) -> Result<QueryResponse> {
+        self.ask_with(who, session, question, AskOptions::default(), Some(stages))
+            .await
+    }
+
+    /// [`ask`](Self::ask) with options (a fresh run past the caches), optionally streaming
+    /// its stages.
+    pub async fn ask_with(
+        &self,
+        who: &Principal,
+        session: SessionId,
+        question: &str,
+        options: AskOptions,
+        stages: Option<StageSink<'_>>,
+    ) -> Result<QueryResponse> {
         let asker = Asker {
             who: Some(who),
-            stages: Some(stages),
+            stages,
+            fresh: options.fresh,
         };
         self.answer(session, question, true, None, asker).await
     }

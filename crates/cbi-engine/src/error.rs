@@ -30,6 +30,10 @@ pub enum Error {
     /// provider this build lacks).
     #[error("{0}")]
     Model(String),
+    /// The cache configuration cannot be set up (a shared tier that is unreachable or not
+    /// compiled in).
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Results of this crate.
@@ -87,7 +91,7 @@ impl Error {
             },
             Error::Invalid(_) | Error::Nothing(_) => ErrorKind::Invalid,
             Error::UnknownDatabase(_) => ErrorKind::NotFound,
-            Error::Model(_) => ErrorKind::Config,
+            Error::Model(_) | Error::Config(_) => ErrorKind::Config,
         }
     }
 }

@@ -11,19 +11,21 @@
 //! the semantic file included); every connection it opens is read-only; a question never makes
 //! it panic — failures are [`Error`]s with a message for the person asking.
 
+mod cache;
 mod door;
 mod engine;
 mod error;
 mod response;
 mod suggest;
 
+pub use cbi_cache::{CacheStats, SharedTier};
 pub use cbi_types::Access;
-pub use door::{Principal, SessionInfo, Stage, StageSink};
+pub use door::{AskOptions, Principal, SessionInfo, Stage, StageSink};
 pub use engine::{
     ConversationalBiEngine, EngineOptions, HYBRID_THRESHOLD, generator_from_config,
     generator_from_spec,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use response::{
-    ConfidenceBand, QueryResponse, Timings, format_sql, result_json, summarize_result,
+    CacheUse, ConfidenceBand, QueryResponse, Timings, format_sql, result_json, summarize_result,
 };

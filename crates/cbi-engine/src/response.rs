@@ -87,9 +87,26 @@ pub struct QueryResponse {
     pub usage: cbi_types::TokenUsage,
     /// Their estimated cost in US dollars, where the model's price is known.
     pub cost_usd: f64,
+    /// What came from the engine's caches instead of being worked out again.
+    pub cache: CacheUse,
+}
+
+/// Which parts of an answer were reused: the SQL (the same question read against the same
+/// conversation, schema, semantic file, generator and permissions) and the rows (the same
+/// validated SQL on the same database, within the rows' time to live).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct CacheUse {
+    pub sql: bool,
+    pub rows: bool,
 }
 
 impl QueryResponse {
+    /// Whether the rows shown came from the cache (they may be up to the configured time to
+    /// live old; ask for a fresh run to read the database again).
+    pub fn cached(&self) -> bool {
+        self.cache.rows
+    }
+
     /// The answer as JSON, in the one shape every front end gives (`cbi ask --json`, the
     /// HTTP API, MCP): rows as arrays of plain JSON values in column order, numbers as
     /// numbers, dates as ISO 8601 strings.
@@ -124,6 +141,8 @@ impl QueryResponse {
             "timings_ms": self.timings,
             "usage": self.usage,
             "cost_usd": self.cost_usd,
+            "cached": self.cached(),
+            "cache": self.cache,
         })
     }
 }
@@ -253,7 +272,7 @@ mod tests {
         // Short statements stay short.
         assert_eq!(
             format_sql("SELECT COUNT(*) FROM customers"),
-            "SELECT\n  COUNT(*)\nFROM\n  customers"
+            "SELECT COUNT(*)\nFROM customers"
         );
     }
 

@@ -88,11 +88,14 @@ const STAGE_WORDS = {
 };
 
 // POSTs to /v1/ask/stream and reads its server-sent events; resolves with the answer.
-async function askStreaming(question) {
+async function askStreaming(question, fresh = false) {
+  const body = { question };
+  if (state.session) body.session_id = state.session;
+  if (fresh) body.fresh = true;
   const res = await fetch('/v1/ask/stream', {
     method: 'POST',
     headers: headers(true),
-    body: JSON.stringify(state.session ? { question, session_id: state.session } : { question }),
+    body: JSON.stringify(body),
   });
   if (!res.ok) throw await failure(res);
   const reader = res.body.getReader();
@@ -183,6 +186,7 @@ function renderAnswer(a) {
   const card = el('article', { class: 'answer', 'data-turn': String(a.turn_id) });
   const head = el('div', { class: 'head' }, badge(a));
   if (a.verified) head.append(el('span', { class: 'tag', text: 'verified answer' }));
+  if (a.cached) head.append(el('span', { class: 'tag cached', text: 'from cache' }));
   head.append(el('span', { class: 'tag', text: 'by ' + a.generator }));
   card.append(head);
 
@@ -248,6 +252,7 @@ function renderAnswer(a) {
     card.append(el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'link', text: 'Export CSV', onclick: () => download(a, 'csv') }),
       el('button', { type: 'button', class: 'link', text: 'Export JSON', onclick: () => download(a, 'json') }),
+      el('button', { type: 'button', class: 'link fresh', text: 'Run again', title: 'Work the answer out again and read the database, past the cache', onclick: () => ask(a.question, (q) => askStreaming(q, true)) }),
       right, thanks));
   }
   return card;

@@ -41,6 +41,14 @@ pub(crate) struct ReasonLabel {
     pub(crate) reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct CacheLabel {
+    /// `sql` or `rows`.
+    pub(crate) part: &'static str,
+    /// `hit` or `miss`.
+    pub(crate) outcome: &'static str,
+}
+
 fn latency() -> Histogram {
     // 100 µs … ~13 s
     Histogram::new(exponential_buckets(0.0001, 2.0, 18))
@@ -58,6 +66,7 @@ pub(crate) struct Metrics {
     pub(crate) cost_micro_usd: Counter,
     pub(crate) refused: Family<ReasonLabel, Counter>,
     pub(crate) feedback: Family<BandLabel, Counter>,
+    pub(crate) cache: Family<CacheLabel, Counter>,
 }
 
 impl Metrics {
@@ -72,6 +81,7 @@ impl Metrics {
         let cost_micro_usd = Counter::default();
         let refused = Family::<ReasonLabel, Counter>::default();
         let feedback = Family::<BandLabel, Counter>::default();
+        let cache = Family::<CacheLabel, Counter>::default();
         let mut r = Registry::with_prefix("cbi");
         r.register(
             "http_requests",
@@ -113,6 +123,11 @@ impl Metrics {
             "Feedback on answers (accepted, rejected)",
             feedback.clone(),
         );
+        r.register(
+            "cache_lookups",
+            "Answers whose SQL or rows came from the cache (hit) or were worked out (miss)",
+            cache.clone(),
+        );
         Metrics {
             registry: Mutex::new(r),
             requests,
@@ -123,6 +138,7 @@ impl Metrics {
             cost_micro_usd,
             refused,
             feedback,
+            cache,
         }
     }
 
@@ -163,6 +179,14 @@ impl Metrics {
             }
         };
         self.answers.get_or_create(&BandLabel { band }).inc();
+        if r.sql.is_some() {
+            for (part, hit) in [("sql", r.cache.sql), ("rows", r.cache.rows)] {
+                let outcome = if hit { "hit" } else { "miss" };
+                self.cache
+                    .get_or_create(&CacheLabel { part, outcome })
+                    .inc();
+            }
+        }
         self.tokens
             .get_or_create(&TokenLabel { kind: "prompt" })
             .inc_by(u64::from(r.usage.prompt_tokens));

@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cbi_engine::{Principal, Stage, result_json};
+use cbi_engine::{AskOptions, Principal, Stage, result_json};
 use cbi_types::{AugmentedSchema, QueryResult, SessionId};
 use governor::clock::{Clock, DefaultClock};
 use serde::Deserialize;
@@ -234,6 +234,9 @@ struct AskRequest {
     question: String,
     #[serde(default)]
     session_id: Option<String>,
+    /// Work the answer out again instead of reusing a cached one.
+    #[serde(default)]
+    fresh: bool,
 }
 
 /// The session a request continues, or a new one for the caller. A question asked without a
@@ -261,7 +264,11 @@ async fn ask(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let who = caller.principal();
     let session = session_for(&state, who, req.session_id.as_deref()).await?;
-    let r = state.engine.ask(who, session, &req.question).await?;
+    let options = AskOptions { fresh: req.fresh };
+    let r = state
+        .engine
+        .ask_with(who, session, &req.question, options, None)
+        .await?;
     state.metrics.answer(&r);
     Ok(axum::Json(r.to_json()))
 }
@@ -285,9 +292,16 @@ async fn ask_stream(
                 let _ = stages.send(e);
             }
         };
+        let options = AskOptions { fresh: req.fresh };
         let event = match st
             .engine
-            .ask_streaming(&user.principal, session, &req.question, &sink)
+            .ask_with(
+                &user.principal,
+                session,
+                &req.question,
+                options,
+                Some(&sink),
+            )
             .await
         {
             Ok(r) => {

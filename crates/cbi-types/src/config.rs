@@ -143,10 +143,20 @@ pub struct ModelConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
+    /// Reuse answers: the SQL of a question asked again in the same conversation state, and
+    /// the rows of SQL run again.
     pub enable_query_cache: bool,
     pub enable_schema_cache: bool,
+    /// Entries each answer cache keeps in process.
     pub query_cache_size: u64,
+    /// How long generated SQL is reused.
     pub query_cache_ttl_hours: f64,
+    /// How long rows are reused before the database is read again.
+    pub result_ttl_secs: u64,
+    /// A Redis server whose cache several cbi processes share (needs the `redis` feature).
+    pub redis_url: Option<Secret>,
+    /// What the shared cache's keys start with (`{prefix}cache:`).
+    pub redis_prefix: String,
     /// Where augmented schemas are kept between runs; defaults to the user's cache directory.
     pub dir: Option<PathBuf>,
 }
@@ -158,6 +168,9 @@ impl Default for CacheConfig {
             enable_schema_cache: true,
             query_cache_size: 10_000,
             query_cache_ttl_hours: 1.0,
+            result_ttl_secs: 300,
+            redis_url: None,
+            redis_prefix: "cbi:".to_string(),
             dir: None,
         }
     }
@@ -322,6 +335,9 @@ impl Config {
         }
         if !(c.query_cache_ttl_hours.is_finite() && c.query_cache_ttl_hours > 0.0) {
             p.push("cache.query_cache_ttl_hours: must be a positive number".into());
+        }
+        if c.enable_query_cache && c.result_ttl_secs == 0 {
+            p.push("cache.result_ttl_secs: must be at least 1 when the query cache is on".into());
         }
         let perf = &self.performance;
         if !(perf.query_timeout_secs.is_finite() && perf.query_timeout_secs > 0.0) {

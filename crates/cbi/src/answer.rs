@@ -77,6 +77,12 @@ pub fn write_answer(out: &mut dyn Write, r: &QueryResponse, view: &View) -> io::
     if r.verified {
         writeln!(out, "verified answer (from the semantic file)")?;
     }
+    if r.cached() {
+        writeln!(
+            out,
+            "from cache (ask again with --fresh, or :fresh in chat, to read the database)"
+        )?;
+    }
     Ok(())
 }
 
@@ -239,6 +245,7 @@ mod tests {
             generator: "embedded".into(),
             usage: cbi_types::TokenUsage::default(),
             cost_usd: 0.0,
+            cache: Default::default(),
         }
     }
 

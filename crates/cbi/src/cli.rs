@@ -231,6 +231,11 @@ pub struct AskArgs {
     #[arg(long)]
     pub no_clarify: bool,
 
+    /// Work the answer out again and read the database, past the answer cache (which a
+    /// process shares with others through cache.redis_url).
+    #[arg(long, conflicts_with = "sql_only")]
+    pub fresh: bool,
+
     /// Semantic file (YAML) for the database [default: database.semantic_file from the config
     /// file, else X.semantic.yaml beside a SQLite database X.sqlite]
     #[arg(long, value_name = "FILE")]

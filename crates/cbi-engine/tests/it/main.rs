@@ -2,6 +2,7 @@
 //! The engine end to end: the retail demo's business questions, clarification, export, safety,
 //! and the same questions answered on SQLite, PostgreSQL and MariaDB.
 
+mod cache;
 mod common;
 mod conversation;
 mod demo;

@@ -355,6 +355,7 @@ async fn a_conversation_over_http() {
         "cbi_answers_total{band=\"high\"}",
         "cbi_model_tokens_total{kind=\"prompt\"} 0",
         "cbi_feedback_total{band=\"accepted\"} 1",
+        "cbi_cache_lookups_total{part=\"sql\",outcome=\"miss\"}",
         "route=\"/v1/sessions/{id}\"",
     ] {
         assert!(metrics.contains(series), "{series} missing:\n{metrics}");

@@ -58,7 +58,10 @@ pub async fn run(ctx: &Context, args: AskArgs, out: &mut dyn Write) -> anyhow::R
     let response = if args.sql_only {
         conv.engine.generate_only(session, &question).await
     } else {
-        conv.engine.process_query(session, &question).await
+        let options = cbi_engine::AskOptions { fresh: args.fresh };
+        conv.engine
+            .process_query_with(session, &question, options)
+            .await
     }
     .map_err(engine_error)?;
 

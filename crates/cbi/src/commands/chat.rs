@@ -43,6 +43,7 @@ Commands:
   :export FILE      write the last answer's rows to FILE (.csv or .json); without FILE,
                     export-<time>.csv in the current directory
   :history          the questions so far in this session
+  :fresh QUESTION   answer QUESTION past the cache: work it out again and read the database
   :help             this text
   :quit, :q         leave (so does Ctrl-D); the session is kept for --session";
 
@@ -225,10 +226,20 @@ impl Chat {
     }
 
     async fn question(&mut self, question: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+        self.ask(question, cbi_engine::AskOptions::default(), out)
+            .await
+    }
+
+    async fn ask(
+        &mut self,
+        question: &str,
+        options: cbi_engine::AskOptions,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
         let response = self
             .conv
             .engine
-            .process_query(self.session, question)
+            .process_query_with(self.session, question, options)
             .await
             .map_err(engine_error)?;
         if let Some(c) = &response.clarification {
@@ -306,6 +317,13 @@ impl Chat {
                 }
             }
             "history" => self.history(out).await?,
+            "fresh" => {
+                if rest.is_empty() {
+                    bail!("`:fresh` needs a question, e.g. `:fresh revenue by region`");
+                }
+                self.ask(rest, cbi_engine::AskOptions { fresh: true }, out)
+                    .await?;
+            }
             "" => bail!("a command name must follow `:`; type :help for the list"),
             other => bail!("unknown command `:{other}`; type :help for the list"),
         }

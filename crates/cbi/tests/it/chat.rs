@@ -353,3 +353,36 @@ fn sessions_are_listed_and_ended() {
             .contains("no open conversations")
     );
 }
+
+#[test]
+fn an_answer_asked_again_says_it_came_from_the_cache_and_fresh_reads_the_database() {
+    let cbi = Cbi::new();
+    cbi.demo_db();
+    let question = "how many regions are there";
+    let fresh = format!(":fresh {question}");
+    let script = [question, question, &fresh, ":fresh", ":quit"].join("\n");
+    let run = cbi.run_stdin(&["chat"], &script);
+    let (_, turns) = turns(&run.stdout);
+    let outputs: Vec<&str> = turns
+        .iter()
+        .filter(|(l, _)| l == question)
+        .map(|(_, o)| o.as_str())
+        .collect();
+    assert_eq!(outputs.len(), 2, "{turns:#?}");
+    assert!(!outputs[0].contains("from cache"), "{}", outputs[0]);
+    // The second time the conversation has a turn more, so the SQL is read again; the same
+    // SQL's rows are reused.
+    assert!(outputs[1].contains("from cache"), "{}", outputs[1]);
+    let fresh_out = output_of(&turns, &fresh);
+    assert!(!fresh_out.contains("from cache"), "{fresh_out}");
+    assert_eq!(
+        table_cells(fresh_out),
+        table_cells(outputs[1]),
+        "the same count either way"
+    );
+    assert!(
+        run.stderr.contains("`:fresh` needs a question"),
+        "{}",
+        run.stderr
+    );
+}
