@@ -135,9 +135,9 @@ impl SessionManager {
         if ids.len() >= limit {
             let cutoff = self.cutoff();
             for id in ids {
-                if let Some(s) = self.store.load(id).await? {
-                    if s.last_accessed >= cutoff {
-                        live.push((s.last_accessed, s.id));
+                if let Some(at) = self.store.last_accessed(id).await? {
+                    if at >= cutoff {
+                        live.push((at, id));
                     }
                 }
             }

@@ -37,6 +37,12 @@ impl SessionStore for MemoryStore {
         Ok(self.sessions.get(&id).map(|s| s.value().clone()))
     }
 
+    async fn last_accessed(&self, id: SessionId) -> Result<Option<DateTime<Utc>>> {
+        // Without copying the conversation: a user at their session limit has every one of
+        // their sessions looked at for each new one.
+        Ok(self.sessions.get(&id).map(|s| s.value().last_accessed))
+    }
+
     async fn save(&self, session: &Session) -> Result<()> {
         self.sessions.insert(session.id, session.clone());
         Ok(())

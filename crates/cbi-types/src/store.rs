@@ -24,6 +24,12 @@ pub trait SessionStore: Send + Sync + Debug {
     /// Ids of every session of one user.
     async fn list_user(&self, user_id: &str) -> Result<Vec<SessionId>>;
 
+    /// When the session was last used, if it exists: what a session limit compares. The
+    /// default loads the whole session; a store that can read one field cheaply says so.
+    async fn last_accessed(&self, id: SessionId) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.load(id).await?.map(|s| s.last_accessed))
+    }
+
     /// Removes every session last accessed before `cutoff` and returns their ids.
     async fn remove_idle(&self, cutoff: DateTime<Utc>) -> Result<Vec<SessionId>>;
 }

@@ -31,6 +31,12 @@ async fn conformance(store: Arc<dyn SessionStore>) {
     store.save(&a).await.unwrap();
     assert_eq!(store.load(a.id).await.unwrap().as_ref(), Some(&a));
     assert_eq!(store.list_user("ann").await.unwrap(), [a.id]);
+    // What a session limit compares, read on its own.
+    assert_eq!(
+        store.last_accessed(a.id).await.unwrap(),
+        Some(a.last_accessed)
+    );
+    assert_eq!(store.last_accessed(ghost).await.unwrap(), None);
 
     // Sessions are listed per user.
     let b = rich_session("ann");
