@@ -204,7 +204,13 @@ pub fn summarize_result(r: &QueryResult) -> String {
         format!("{rows} rows")
     };
     if let Some(v) = r.scalar() {
-        return format!("{} = {}", r.columns[0].name, v);
+        let shown = match v {
+            Value::Int(_) | Value::Float(_) | Value::Decimal(_) => {
+                v.as_f64().map_or_else(|| v.to_string(), readable_number)
+            }
+            other => other.to_string(),
+        };
+        return format!("{} = {shown}", r.columns[0].name);
     }
     // A label column and a numeric column: name the top one.
     if rows > 1 && r.columns.len() >= 2 {
@@ -230,7 +236,7 @@ pub fn summarize_result(r: &QueryResult) -> String {
                     return format!(
                         "{count}; {name} has the highest {} ({})",
                         r.columns[m].name,
-                        trim_number(value)
+                        readable_number(value)
                     );
                 }
             }
@@ -239,11 +245,34 @@ pub fn summarize_result(r: &QueryResult) -> String {
     count
 }
 
-fn trim_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+/// A number as people read it: whole numbers as they are, others to two decimals, thousands
+/// grouped (`1,234,567.89`).
+fn readable_number(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let text = if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
         format!("{v:.2}")
+    };
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = rest
+        .split_once('.')
+        .map_or((rest, None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
     }
 }
 
@@ -315,6 +344,28 @@ mod tests {
             "2 rows; West has the highest revenue (99.25)"
         );
         assert_eq!(summarize_result(&result(&["a", "b"], vec![])), "0 rows");
+        // Numbers read as people read them.
+        assert_eq!(
+            summarize_result(&result(
+                &["revenue"],
+                vec![vec![Value::Float(91924.50600000001)]]
+            )),
+            "revenue = 91,924.51"
+        );
+        assert_eq!(
+            summarize_result(&result(&["n"], vec![vec![Value::Int(1234567)]])),
+            "n = 1,234,567"
+        );
+        for (v, shown) in [
+            (0.0, "0"),
+            (-1234.5, "-1,234.50"),
+            (999.0, "999"),
+            (1000.0, "1,000"),
+            (535091.49, "535,091.49"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(readable_number(v), shown);
+        }
         assert_eq!(ConfidenceBand::of(0.95), ConfidenceBand::High);
         assert_eq!(ConfidenceBand::of(0.5), ConfidenceBand::Low);
     }
