@@ -286,7 +286,8 @@ pub struct SqlArgs {
     #[arg(value_name = "SQL")]
     pub sql: String,
 
-    /// Print rows as a JSON array of objects keyed by column name.
+    /// Print the result as JSON, in the shape of every other front end: `sql` (as it ran),
+    /// `columns`, `rows` (arrays in column order), `row_count`, `truncated`.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
 

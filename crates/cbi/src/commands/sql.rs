@@ -57,6 +57,12 @@ pub async fn run(ctx: &Context, args: SqlArgs, out: &mut dyn Write) -> anyhow::R
             result.row_count()
         );
     }
+    if format == Format::Json {
+        // The one shape of a statement's result (the HTTP API's `/v1/sql` too).
+        serde_json::to_writer_pretty(&mut *out, &cbi_engine::result_json(&validated.sql, &result))?;
+        writeln!(out)?;
+        return Ok(());
+    }
     // Writing the rows obeys the same deadline as running the query did.
     output::write_result_by(out, &result, format, Some(started + limits.timeout))?;
     Ok(())

@@ -49,19 +49,23 @@ fn csv_output_is_exact() {
 }
 
 #[test]
-fn json_output_is_exact() {
+fn json_output_is_exact_and_in_the_one_shape() {
     let cbi = Cbi::new();
     let db = sqlite_fixture(cbi.dir());
     let out = cbi.run(&["sql", "--db", db.to_str().unwrap(), "--json", FIRST_THREE]);
+    let v: serde_json::Value = serde_json::from_str(out.success()).unwrap();
+    assert_eq!(v["columns"], serde_json::json!(["id", "name", "price"]));
     assert_eq!(
-        out.success(),
-        r#"[
-  {"id": 1, "name": "apple", "price": 1.5},
-  {"id": 2, "name": null, "price": 2.0},
-  {"id": 3, "name": "cherry, \"red\"", "price": null}
-]
-"#
+        v["rows"],
+        serde_json::json!([
+            [1, "apple", 1.5],
+            [2, null, 2.0],
+            [3, "cherry, \"red\"", null]
+        ])
     );
+    assert_eq!(v["row_count"], 3);
+    assert_eq!(v["truncated"], false);
+    assert!(v["sql"].as_str().unwrap().starts_with("SELECT"), "{v}");
     let out = cbi.run(&[
         "sql",
         "--db",
@@ -69,7 +73,11 @@ fn json_output_is_exact() {
         "--json",
         "SELECT id FROM t WHERE id > 99",
     ]);
-    assert_eq!(out.success(), "[]\n");
+    let v: serde_json::Value = serde_json::from_str(out.success()).unwrap();
+    assert_eq!(
+        (v["rows"].clone(), v["row_count"].clone()),
+        (serde_json::json!([]), serde_json::json!(0))
+    );
 }
 
 #[test]
