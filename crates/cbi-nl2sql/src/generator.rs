@@ -126,8 +126,13 @@ pub fn generate(p: &Prepared, question: &str, opts: &GenerateOptions) -> Result<
         }
     }
     let sql = sql::render(&planned.query, &p.index, opts.dialect)?;
+    let mut explanation = describe(&planned.query);
+    for note in &planned.notes {
+        explanation.push(' ');
+        explanation.push_str(note);
+    }
     Ok(Generation {
-        explanation: describe(&planned.query),
+        explanation,
         sql: Some(sql),
         query: Some(planned.query),
         confidence: planned.confidence,

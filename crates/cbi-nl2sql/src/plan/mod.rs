@@ -49,6 +49,9 @@ pub struct Plan {
     pub reasons: Vec<String>,
     /// A material ambiguity worth asking the person about.
     pub ambiguity: Option<Ambiguity>,
+    /// What the person should be told about how the question was read (a relative date and
+    /// the day it counts from), in plain words.
+    pub notes: Vec<String>,
 }
 
 /// Knobs of the planner.
@@ -150,6 +153,7 @@ struct Planner<'a> {
     tables: Vec<usize>,
     compound: Option<(SetOp, Vec<Condition>)>,
     penalties: Vec<(f32, String)>,
+    notes: Vec<String>,
     ambiguity: Option<Ambiguity>,
     intent: Intent,
     time_grain: Option<TimeGrain>,
@@ -202,6 +206,7 @@ impl<'a> Planner<'a> {
             tables: Vec::new(),
             compound: None,
             penalties: Vec::new(),
+            notes: Vec::new(),
             ambiguity: None,
             intent: Intent::Query,
             time_grain: None,
@@ -712,6 +717,7 @@ impl<'a> Planner<'a> {
             confidence: confidence.clamp(0.0, 1.0),
             reasons,
             ambiguity: self.ambiguity,
+            notes: self.notes,
         })
     }
 }

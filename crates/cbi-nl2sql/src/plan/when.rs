@@ -37,6 +37,9 @@ impl Planner<'_> {
             over_previous,
         } = tf;
         self.over_previous = over_previous && grain.is_some();
+        if let (Some(range), Some(today)) = (&range, reference) {
+            self.note_relative_date(&tokens, range, today, t, c);
+        }
         for &i in &tokens {
             self.cue[i] = true;
         }
@@ -103,6 +106,50 @@ impl Planner<'_> {
         if !self.tables.contains(&t) {
             self.tables.push(t);
         }
+    }
+
+    /// A range that moves with "today" ("last year", "this month") is said in the explanation:
+    /// which dates it became, and the day it counted from.
+    fn note_relative_date(
+        &mut self,
+        tokens: &[usize],
+        range: &(String, String),
+        today: chrono::NaiveDate,
+        t: usize,
+        c: usize,
+    ) {
+        // Relative when another "today" gives another range.
+        let elsewhere = today.checked_sub_days(chrono::Days::new(800));
+        let moved = resolve_time(self.toks, elsewhere).and_then(|f| f.range);
+        if moved.as_ref() == Some(range) {
+            return;
+        }
+        let mut idx: Vec<usize> = tokens.to_vec();
+        idx.sort_unstable();
+        let phrase: Vec<&str> = idx
+            .iter()
+            .filter_map(|&i| self.toks.get(i))
+            .map(|tok| tok.text.as_str())
+            .collect();
+        let from = if self.opts.reference_date.is_some() {
+            "the reference date given".to_string()
+        } else {
+            let column = self
+                .idx
+                .aug
+                .schema
+                .tables
+                .get(t)
+                .and_then(|tab| tab.columns.get(c))
+                .map(|col| cbi_schema::names::readable_name(&col.name))
+                .unwrap_or_else(|| "date".into());
+            format!("the latest {column} in the data")
+        };
+        self.notes.push(format!(
+            "\"{}\" is read as {}, counting from {today}, {from}.",
+            phrase.join(" "),
+            describe_range(range)
+        ));
     }
 
     pub(super) fn latest_date(&self, t: usize, c: usize) -> Option<chrono::NaiveDate> {
@@ -230,5 +277,50 @@ impl Planner<'_> {
             }
         }
         None
+    }
+}
+
+/// `[2023-01-01, 2024-01-01)` → "2023"; `[2024-12-01, 2025-01-01)` → "2024-12"; otherwise
+/// "2024-10-01 to 2024-12-31".
+fn describe_range((lo, hi): &(String, String)) -> String {
+    use chrono::{Datelike, NaiveDate};
+    let parse = |s: &str| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok();
+    let (Some(a), Some(b)) = (parse(lo), parse(hi)) else {
+        return format!("{lo} up to {hi}");
+    };
+    if a.day() == 1
+        && a.month() == 1
+        && b == NaiveDate::from_ymd_opt(a.year() + 1, 1, 1).unwrap_or(b)
+    {
+        return a.year().to_string();
+    }
+    let next_month = if a.month() == 12 {
+        NaiveDate::from_ymd_opt(a.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(a.year(), a.month() + 1, 1)
+    };
+    if a.day() == 1 && Some(b) == next_month {
+        return format!("{}-{:02}", a.year(), a.month());
+    }
+    let last = b.pred_opt().unwrap_or(b);
+    format!("{a} to {last}")
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::describe_range;
+
+    #[test]
+    fn ranges_read_as_years_months_or_days() {
+        for (lo, hi, said) in [
+            ("2023-01-01", "2024-01-01", "2023"),
+            ("2024-12-01", "2025-01-01", "2024-12"),
+            ("2024-02-01", "2024-03-01", "2024-02"),
+            ("2024-10-01", "2025-01-01", "2024-10-01 to 2024-12-31"),
+            ("2024-12-02", "2025-01-01", "2024-12-02 to 2024-12-31"),
+            ("bad", "2025-01-01", "bad up to 2025-01-01"),
+        ] {
+            assert_eq!(describe_range(&(lo.into(), hi.into())), said);
+        }
     }
 }

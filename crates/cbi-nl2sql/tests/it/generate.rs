@@ -169,6 +169,53 @@ fn answers_carry_confidence_reasons_and_an_explanation() {
 }
 
 #[test]
+fn relative_dates_are_explained_with_the_day_they_count_from() {
+    let f = fixture();
+    let g = generate(
+        &f.prepared,
+        "How many orders were placed last year?",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap();
+    let sql = g.sql.as_deref().unwrap();
+    // The demo's latest order is in 2024: last year is 2023.
+    assert!(
+        sql.contains("'2023-01-01'") && sql.contains("'2024-01-01'"),
+        "{sql}"
+    );
+    assert!(
+        g.explanation
+            .contains("\"last year\" is read as 2023, counting from 2024-12-")
+            && g.explanation
+                .ends_with(", the latest order date in the data."),
+        "{}",
+        g.explanation
+    );
+    // A reference date given is named as such.
+    let mut opts = options(SqlDialect::Sqlite);
+    opts.plan.reference_date = chrono::NaiveDate::from_ymd_opt(2024, 6, 15);
+    let g = generate(&f.prepared, "revenue this month", &opts).unwrap();
+    assert!(
+        g.explanation
+            .contains("is read as 2024-06-01 to 2024-06-15, counting from 2024-06-15, the reference date given."),
+        "{}",
+        g.explanation
+    );
+    // A date that does not move with today is not remarked on.
+    let g = generate(
+        &f.prepared,
+        "How many orders were placed in 2023?",
+        &options(SqlDialect::Sqlite),
+    )
+    .unwrap();
+    assert!(
+        !g.explanation.contains("counting from"),
+        "{}",
+        g.explanation
+    );
+}
+
+#[test]
 fn plans_are_stored_as_json_and_read_back() {
     let f = fixture();
     let g = generate(
