@@ -1006,9 +1006,10 @@ impl ConversationalBiEngine {
         Ok(self.ready_for(key, &db, &who.access).await?.schema.clone())
     }
 
-    /// A few first questions for this user, drawn from the schema they may see (see
-    /// [`crate::suggest`]): each one the embedded generator answers with confidence and the
-    /// validator accepts for them. Found once per schema version and view.
+    /// A few first questions for this user, drawn from the schema they may see (verified
+    /// questions, measures by a grouping column and by month, table counts): each one the
+    /// embedded generator answers with confidence and the validator accepts for them. Found
+    /// once per schema version and view.
     pub async fn suggestions(
         &self,
         who: &Principal,
