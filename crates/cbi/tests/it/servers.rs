@@ -56,10 +56,13 @@ fn check_shop(url: &str, name: &str, dialect: &str) {
         "--json",
         "SELECT c.name, SUM(o.amount) AS total, COUNT(*) AS n FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name ORDER BY c.name",
     ]);
+    let v: serde_json::Value = serde_json::from_str(out.success()).unwrap();
+    assert_eq!(v["columns"], serde_json::json!(["name", "total", "n"]));
     assert_eq!(
-        out.success(),
-        "[\n  {\"name\": \"Ada\", \"total\": 19.75, \"n\": 2},\n  {\"name\": \"Grace\", \"total\": 100, \"n\": 1}\n]\n"
+        v["rows"],
+        serde_json::json!([["Ada", 19.75, 2], ["Grace", 100, 1]])
     );
+    assert_eq!(v["row_count"], 2);
 
     let out = cbi.run(&[
         "sql",
