@@ -263,13 +263,10 @@ fn readable_number(v: f64) -> String {
     let (whole, fraction) = rest
         .split_once('.')
         .map_or((rest, None), |(w, f)| (w, Some(f)));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    // Past u64 (1e20 and up): the digits as they are.
+    let grouped = whole
+        .parse::<u64>()
+        .map_or_else(|_| whole.to_string(), cbi_types::group_digits);
     match fraction {
         Some(f) => format!("{sign}{grouped}.{f}"),
         None => format!("{sign}{grouped}"),

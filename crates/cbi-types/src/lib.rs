@@ -45,4 +45,4 @@ pub use session::{
     SessionId,
 };
 pub use store::SessionStore;
-pub use value::{ColumnMeta, QueryResult, Value, to_hex};
+pub use value::{ColumnMeta, QueryResult, Value, group_digits, to_hex};

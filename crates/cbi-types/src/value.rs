@@ -218,6 +218,20 @@ fn decimal_json(d: &rust_decimal::Decimal) -> serde_json::Value {
     }
 }
 
+/// Whole-number digits with a comma between groups of three (`1234567` → `1,234,567`), as
+/// every front end shows quantities.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Bytes as a `0x…` hex string, as results show them.
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(2 + bytes.len() * 2);

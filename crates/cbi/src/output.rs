@@ -334,15 +334,7 @@ pub fn duration(d: Duration) -> String {
 
 /// `27500` → `27,500`.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    cbi_types::group_digits(n)
 }
 
 /// Writes `[` one object per row, keys in column order `]`.
