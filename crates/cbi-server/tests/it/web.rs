@@ -7,6 +7,7 @@
 //! and `CBI_CHROMEDRIVER` name other binaries.
 
 use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,9 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
+        // Its own process group, so the browsers it starts go with it (see `Drop`).
         let child = Command::new(&binary)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -68,7 +71,14 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every browser it started, even when the test failed before it
+    /// could close its session.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
